@@ -1,0 +1,48 @@
+/** Every error code a client can see in `extensions.code`. */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  CONFLICT: 'CONFLICT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
+  EMAIL_NOT_VERIFIED: 'EMAIL_NOT_VERIFIED',
+  INVALID_TOKEN: 'INVALID_TOKEN',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** HTTP status for errors that fail a whole request before execution (e.g. rate limits). */
+export const httpStatusOf: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  RATE_LIMITED: 429,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+/** A failure the client may see: a code from the registry, a safe message and optional details. */
+export class DomainError extends Error {
+  constructor(
+    public readonly code: ErrorCode,
+    message: string,
+    public readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const badInput = (field: string, message: string) =>
+  new DomainError(ErrorCode.BAD_USER_INPUT, message, { field });
+
+export const invalidToken = () => new DomainError(ErrorCode.INVALID_TOKEN, 'The token is invalid or has expired.');
+
+export const invalidCredentials = () =>
+  new DomainError(ErrorCode.INVALID_CREDENTIALS, 'Invalid username, email or password.');
+
+export const unauthenticated = (message = 'You must be signed in.') =>
+  new DomainError(ErrorCode.UNAUTHENTICATED, message);
+
+export const busy = () =>
+  new DomainError(ErrorCode.RATE_LIMITED, 'The server is busy; try again in a moment.', { retryAfter: 1 });

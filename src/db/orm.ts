@@ -1,0 +1,44 @@
+import { ReflectMetadataProvider } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import type { Logger } from '../logger';
+import { OneTimeToken } from '../modules/auth/one-time-token.entity';
+import { RefreshToken } from '../modules/auth/refresh-token.entity';
+import { Session } from '../modules/auth/session.entity';
+import { OutboxEmail } from '../modules/mail/outbox-email.entity';
+import { User } from '../modules/users/user.entity';
+import { UsernameReservation } from '../modules/users/username-reservation.entity';
+import { migrationsList } from './migrations';
+
+export const entities = [User, UsernameReservation, Session, RefreshToken, OneTimeToken, OutboxEmail];
+
+export function ormOptions(clientUrl: string, options: { poolMax?: number; logger?: Logger } = {}): Options {
+  return defineConfig({
+    clientUrl,
+    entities,
+    metadataProvider: ReflectMetadataProvider,
+    extensions: [Migrator],
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    pool: { min: 0, max: options.poolMax ?? 10 },
+    discovery: { disableDynamicFileAccess: true },
+    migrations: {
+      migrationsList,
+      path: 'src/db/migrations',
+      pathTs: 'src/db/migrations',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      emit: 'ts',
+    },
+    debug: false,
+    logger: options.logger ? (message) => options.logger!.debug(message) : undefined,
+  });
+}
+
+/** Connects and brings the schema up to date with the checked-in migrations. */
+export async function initOrm(clientUrl: string, options: { poolMax?: number; logger?: Logger } = {}): Promise<MikroORM> {
+  const orm = await MikroORM.init(ormOptions(clientUrl, options));
+  await orm.getMigrator().up();
+  return orm;
+}

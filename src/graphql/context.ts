@@ -1,0 +1,69 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { unauthenticated } from '../common/errors';
+import type { AccessTokenService } from '../modules/auth/access-token.service';
+import type { SessionScope } from '../modules/auth/session.entity';
+import type { ClientMeta, SessionService } from '../modules/auth/session.service';
+import type { User } from '../modules/users/user.entity';
+import { createUserLoaders, type UserLoaders } from '../modules/users/user.loaders';
+
+export interface Viewer {
+  user: User;
+  sessionId: string;
+  scope: SessionScope;
+}
+
+export interface RequestMeta extends ClientMeta {
+  requestId: string;
+}
+
+/**
+ * Who is calling, worked out on first use: a request that never asks (logIn, refreshSession) is
+ * not failed by a stale Authorization header.
+ */
+export class RequestAuth {
+  private cached: Promise<Viewer | null> | undefined;
+
+  constructor(
+    private readonly authorization: string | undefined,
+    private readonly em: EntityManager,
+    private readonly deps: { accessTokens: AccessTokenService; sessions: SessionService },
+  ) {}
+
+  /** null when anonymous; UNAUTHENTICATED for a token that is malformed, invalid, expired or revoked. */
+  async viewer(): Promise<Viewer | null> {
+    const viewer = await (this.cached ??= this.load());
+    return viewer;
+  }
+
+  /** Like viewer(), but a bad token counts as anonymous. */
+  async viewerOrNull(): Promise<Viewer | null> {
+    return this.viewer().catch(() => null);
+  }
+
+  private async load(): Promise<Viewer | null> {
+    if (this.authorization === undefined || this.authorization === '') return null;
+    const match = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(this.authorization);
+    if (!match) throw unauthenticated('The Authorization header must be "Bearer <access token>".');
+    const claims = await this.deps.accessTokens.verify(match[1]);
+    if (!claims) throw unauthenticated('The access token is invalid or has expired.');
+    const session = await this.deps.sessions.findLive(this.em, claims.sessionId, claims.userId);
+    if (!session) throw unauthenticated('The session has ended.');
+    return { user: session.user.getEntity(), sessionId: session.id, scope: claims.scope };
+  }
+}
+
+export interface Context {
+  em: EntityManager;
+  meta: RequestMeta;
+  auth: RequestAuth;
+  loaders: { users: UserLoaders };
+}
+
+export function createContext(
+  em: EntityManager,
+  meta: RequestMeta,
+  authorization: string | undefined,
+  deps: { accessTokens: AccessTokenService; sessions: SessionService },
+): Context {
+  return { em, meta, auth: new RequestAuth(authorization, em, deps), loaders: { users: createUserLoaders(em) } };
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { unwrapResolverError } from '@apollo/server/errors';
+import {
+  ConstraintViolationException,
+  NotNullConstraintViolationException,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/core';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { ArgumentValidationError } from 'type-graphql';
+import { DomainError, ErrorCode } from '../common/errors';
+import type { Logger } from '../logger';
+
+// Codes that graphql-js and Apollo give their own errors (parsing, validation, variables).
+// Those messages describe the request, never the server, so they pass through.
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  ErrorCode.RATE_LIMITED,
+]);
+
+type Formatted = GraphQLFormattedError;
+const shape = (formatted: Formatted, message: string, extensions: Record<string, unknown>): Formatted => ({
+  message,
+  ...(formatted.locations ? { locations: formatted.locations } : {}),
+  ...(formatted.path ? { path: formatted.path } : {}),
+  extensions,
+});
+
+/**
+ * The single place where errors become what clients see: domain errors keep their code, request
+ * errors pass, and anything else is logged with an id and shown as INTERNAL_SERVER_ERROR.
+ */
+export function createFormatError(logger: Logger) {
+  return (formatted: Formatted, error: unknown): Formatted => {
+    const original = unwrapResolverError(error);
+
+    if (original instanceof DomainError) {
+      return shape(formatted, original.message, { ...original.details, code: original.code });
+    }
+    if (original instanceof ArgumentValidationError) {
+      const fields = original.extensions.validationErrors.map((v) => ({
+        field: v.property,
+        message: Object.values(v.constraints ?? {})[0] ?? 'is invalid',
+      }));
+      const first = fields[0];
+      return shape(formatted, first ? `${first.field}: ${first.message}` : 'Invalid input.', {
+        code: ErrorCode.BAD_USER_INPUT,
+        field: first?.field,
+        fields,
+      });
+    }
+    if (original instanceof UniqueConstraintViolationException) {
+      return shape(formatted, 'This conflicts with existing data.', { code: ErrorCode.CONFLICT });
+    }
+    if (original instanceof NotNullConstraintViolationException || original instanceof ConstraintViolationException) {
+      return shape(formatted, 'The input is not acceptable.', { code: ErrorCode.BAD_USER_INPUT });
+    }
+    const code = formatted.extensions?.code;
+    if (original instanceof GraphQLError && typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
+      const { http: _http, stacktrace: _stack, exception: _exception, ...rest } = formatted.extensions ?? {};
+      return shape(formatted, formatted.message, rest);
+    }
+
+    const errorId = randomUUID();
+    logger.error({ err: original, errorId, path: formatted.path }, 'unexpected error');
+    return shape(formatted, 'Internal server error.', { code: ErrorCode.INTERNAL_SERVER_ERROR, errorId });
+  };
+}

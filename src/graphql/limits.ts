@@ -1,0 +1,39 @@
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { GraphQLError, Kind, type FragmentDefinitionNode, type ValidationRule } from 'graphql';
+import type { Config } from '../config';
+import { collectRootFields } from './root-fields';
+
+/**
+ * Sensitive root fields may appear once per request: twenty aliased logIns are refused before
+ * any of them runs, instead of each being hashed and rate-limited in turn.
+ */
+export function oncePerRequestRule(fieldNames: ReadonlySet<string>): ValidationRule {
+  return (context) => ({
+    OperationDefinition(operation) {
+      const fragments: Record<string, FragmentDefinitionNode> = {};
+      for (const def of context.getDocument().definitions) {
+        if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
+      }
+      const counts = new Map<string, number>();
+      for (const field of collectRootFields(operation, fragments)) {
+        const name = field.name.value;
+        if (!fieldNames.has(name)) continue;
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+        if (counts.get(name) === 2) {
+          context.reportError(new GraphQLError(`${name} may be called only once per request.`, { nodes: [field] }));
+        }
+      }
+    },
+  });
+}
+
+export function queryLimitRules(limits: Config['graphql'], oncePerRequest: ReadonlySet<string>): ValidationRule[] {
+  return [
+    maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true }) as unknown as ValidationRule,
+    maxAliasesRule({ n: limits.maxAliases }) as unknown as ValidationRule,
+    costLimitRule({ maxCost: limits.maxCost, ignoreIntrospection: true }) as unknown as ValidationRule,
+    oncePerRequestRule(oncePerRequest),
+  ];
+}

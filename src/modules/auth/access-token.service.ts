@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import type { Config } from '../../config';
+import type { SessionScope } from './session.entity';
+import { SUPPORTED_ALGORITHMS, type SigningKeys } from './signing-keys';
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
+  scope: SessionScope;
+}
+
+/** Short-lived access JWTs (RFC 9068 shape): ids only, no personal data. */
+export class AccessTokenService {
+  constructor(
+    private readonly keys: SigningKeys,
+    private readonly config: Config['jwt'],
+  ) {}
+
+  async sign(claims: AccessClaims): Promise<{ token: string; expiresAt: Date }> {
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + this.config.accessTokenTtl;
+    const token = await new SignJWT({ sid: claims.sessionId, scope: claims.scope })
+      .setProtectedHeader({ alg: this.keys.active.alg, kid: this.keys.active.kid, typ: ACCESS_TOKEN_TYPE })
+      .setSubject(claims.userId)
+      .setJti(randomUUID())
+      .setIssuer(this.config.issuer)
+      .setAudience(this.config.audience)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .sign(this.keys.active.key);
+    return { token, expiresAt: new Date(exp * 1000) };
+  }
+
+  /** The claims of a valid token, or null for anything else (bad signature, expired, wrong audience…). */
+  async verify(token: string): Promise<AccessClaims | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.keys.resolve, {
+        algorithms: [...SUPPORTED_ALGORITHMS],
+        issuer: this.config.issuer,
+        audience: this.config.audience,
+        typ: ACCESS_TOKEN_TYPE,
+        requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp'],
+        clockTolerance: 5,
+      });
+      if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') return null;
+      return { userId: payload.sub, sessionId: payload.sid, scope: (payload.scope as SessionScope) ?? 'full' };
+    } catch {
+      return null;
+    }
+  }
+}

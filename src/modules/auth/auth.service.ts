@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { badInput, DomainError, ErrorCode, invalidCredentials, invalidToken } from '../../common/errors';
+import type { Config } from '../../config';
+import { enqueueMail } from '../mail/mail.outbox';
+import { User } from '../users/user.entity';
+import { assertEmail, assertName, assertUsername, normalizeEmail } from '../users/user.rules';
+import { findLiveUserByEmail, findUserForLogin } from '../users/user.service';
+import { UsernameReservation } from '../users/username-reservation.entity';
+import type { ChangePasswordInput, LogInInput, ResetPasswordInput, SignUpInput } from './auth.input';
+import type { OneTimeTokenService } from './one-time-token.service';
+import { assertAcceptablePassword, PASSWORD_MAX, type PasswordService } from './password.service';
+import type { ClientMeta, IssuedTokens, SessionService } from './session.service';
+
+/** How long a username stays held after a sign-up that hit an existing email. */
+const RESERVATION_DAYS = 30;
+
+export interface AuthServiceDeps {
+  config: Pick<Config, 'publicUrl' | 'tokens'>;
+  passwords: PasswordService;
+  sessions: SessionService;
+  oneTimeTokens: OneTimeTokenService;
+  /** Called after a commit that queued email, to deliver it now rather than at the next poll. */
+  mailQueued: () => void;
+}
+
+/** Account rules: sign-up, verification, log-in, password reset and change. */
+export class AuthService {
+  constructor(private readonly deps: AuthServiceDeps) {}
+
+  private link(path: string, params: Record<string, string> = {}): string {
+    const url = new URL(path, `${this.deps.config.publicUrl}/`);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    return url.toString();
+  }
+
+  /**
+   * Creates an unverified account and emails a verification link. An email that already has an
+   * account gets a "someone tried to sign up" email, and the caller the same answer as for a new
+   * account; only a taken username is reported (usernames are public).
+   */
+  async signUp(em: EntityManager, input: SignUpInput): Promise<User> {
+    const email = assertEmail(input.email);
+    const username = assertUsername(input.username);
+    const name = assertName(input.name);
+    assertAcceptablePassword(input.password, 'password', { email, username });
+    // Hashed on every path, so that an existing email does not answer faster.
+    const passwordHash = await this.deps.passwords.hash(input.password);
+
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const user = await em.transactional((tx) => this.createAccount(tx, { email, username, name, passwordHash }));
+        this.deps.mailQueued();
+        return user;
+      } catch (err) {
+        const constraint = err instanceof UniqueConstraintViolationException ? (err as { constraint?: string }).constraint : undefined;
+        if (constraint === 'users_username_unique' || constraint === 'username_reservations_pkey') throw usernameTaken();
+        // A concurrent sign-up took the email first: go round once more and take the existing-account path.
+        if (constraint === 'users_email_live_unique' && attempt === 0) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async createAccount(
+    tx: EntityManager,
+    fields: { email: string; username: string; name: string; passwordHash: string },
+  ): Promise<User> {
+    const now = new Date();
+    const taken =
+      (await tx.count(User, { username: fields.username })) > 0 ||
+      (await tx.count(UsernameReservation, { username: fields.username, expiresAt: { $gt: now } })) > 0;
+    if (taken) throw usernameTaken();
+
+    const existing = await findLiveUserByEmail(tx, fields.email);
+    if (existing) {
+      await tx.upsert(UsernameReservation, {
+        username: fields.username,
+        expiresAt: new Date(now.getTime() + RESERVATION_DAYS * 86400_000),
+      });
+      const verifyUrl = existing.emailVerified ? undefined : await this.verificationLink(tx, existing);
+      enqueueMail(tx, {
+        template: 'sign-up-attempt',
+        to: existing.email,
+        name: existing.name,
+        logInUrl: this.link('log-in'),
+        resetUrl: this.link('forgot-password'),
+        verifyUrl,
+      });
+      // Looks like a new account and is not one: nothing is stored under this id.
+      return Object.assign(new User(), { ...fields, id: randomUUID(), createdAt: now, passwordHash: undefined });
+    }
+
+    const user = tx.create(User, fields);
+    enqueueMail(tx, {
+      template: 'verify-email',
+      to: user.email,
+      name: user.name,
+      verifyUrl: await this.verificationLink(tx, user),
+      expiresInHours: Math.round(this.deps.config.tokens.emailVerificationTtl / 3600),
+    });
+    return user;
+  }
+
+  private async verificationLink(tx: EntityManager, user: User): Promise<string> {
+    const { token } = await this.deps.oneTimeTokens.issue(tx, user, 'verify_email');
+    return this.link('verify-email', { token });
+  }
+
+  async verifyEmail(em: EntityManager, token: string): Promise<true> {
+    await em.transactional(async (tx) => {
+      const redeemed = await this.deps.oneTimeTokens.redeem(tx, token, 'verify_email');
+      if (!redeemed) throw invalidToken();
+      const user = await tx.findOne(User, { id: redeemed.userId, deletedAt: null });
+      // The token proves the address it was sent to, not whatever the account uses now.
+      if (!user || user.email !== redeemed.email) throw invalidToken();
+      user.emailVerifiedAt ??= new Date();
+    });
+    return true;
+  }
+
+  /** Always succeeds; mails a fresh link only to an unverified live account. */
+  async resendVerificationEmail(em: EntityManager, rawEmail: string): Promise<true> {
+    const email = normalizeEmail(rawEmail);
+    const queued = await em.transactional(async (tx) => {
+      const user = await findLiveUserByEmail(tx, email);
+      if (!user || user.emailVerified || user.status !== 'active') return false;
+      enqueueMail(tx, {
+        template: 'verify-email',
+        to: user.email,
+        name: user.name,
+        verifyUrl: await this.verificationLink(tx, user),
+        expiresInHours: Math.round(this.deps.config.tokens.emailVerificationTtl / 3600),
+      });
+      return true;
+    });
+    if (queued) this.deps.mailQueued();
+    return true;
+  }
+
+  /** INVALID_CREDENTIALS for an unknown account or a wrong password, after the same argon2 work. */
+  async logIn(em: EntityManager, input: LogInInput, meta: ClientMeta): Promise<IssuedTokens> {
+    if ([...input.password].length > PASSWORD_MAX) throw invalidCredentials();
+    const user = await findUserForLogin(em, input.usernameOrEmail);
+    if (!user) {
+      await this.deps.passwords.verifyDummy(input.password);
+      throw invalidCredentials();
+    }
+    if (!(await this.deps.passwords.verify(user.passwordHash, input.password)) || user.status !== 'active') {
+      throw invalidCredentials();
+    }
+    if (!user.emailVerified) {
+      throw new DomainError(ErrorCode.EMAIL_NOT_VERIFIED, 'Confirm your email address before logging in.');
+    }
+    if (this.deps.passwords.needsRehash(user.passwordHash)) {
+      user.passwordHash = await this.deps.passwords.hash(input.password);
+    }
+    const tokens = await this.deps.sessions.start(em, user, meta);
+    await em.flush();
+    return tokens;
+  }
+
+  /** Always succeeds; mails a link and a code only to a live account. */
+  async requestPasswordReset(em: EntityManager, rawEmail: string): Promise<true> {
+    const email = normalizeEmail(rawEmail);
+    const queued = await em.transactional(async (tx) => {
+      const user = await findLiveUserByEmail(tx, email);
+      if (!user || user.status !== 'active') return false;
+      const { token, code } = await this.deps.oneTimeTokens.issue(tx, user, 'reset_password');
+      enqueueMail(tx, {
+        template: 'password-reset',
+        to: user.email,
+        name: user.name,
+        resetUrl: this.link('reset-password', { token }),
+        code: code!,
+        expiresInMinutes: Math.round(this.deps.config.tokens.passwordResetTtl / 60),
+        codeExpiresInMinutes: Math.round(this.deps.config.tokens.passwordResetCodeTtl / 60),
+      });
+      return true;
+    });
+    if (queued) this.deps.mailQueued();
+    return true;
+  }
+
+  /**
+   * Sets a new password from an emailed link token or code. Ends every session and does not log in.
+   * Succeeding also confirms the email address, since the secret was delivered there.
+   */
+  async resetPassword(em: EntityManager, input: ResetPasswordInput): Promise<true> {
+    const byToken = Boolean(input.token);
+    if (byToken === Boolean(input.email || input.code) || (!byToken && !(input.email && input.code))) {
+      throw badInput('token', 'Give either token, or email and code.');
+    }
+    assertAcceptablePassword(input.newPassword, 'newPassword');
+    const passwordHash = await this.deps.passwords.hash(input.newPassword);
+
+    const outcome = await em.transactional(async (tx) => {
+      let userId: string;
+      let email: string;
+      if (byToken) {
+        const redeemed = await this.deps.oneTimeTokens.redeem(tx, input.token!, 'reset_password');
+        if (!redeemed) return 'invalid';
+        ({ userId, email } = redeemed);
+      } else {
+        const owner = await findLiveUserByEmail(tx, normalizeEmail(input.email!));
+        if (!owner) return 'invalid';
+        // A wrong code is counted and committed: return rather than throw.
+        const check = await this.deps.oneTimeTokens.redeemResetCode(tx, owner.id, input.code!.trim());
+        if (!check.ok) return 'invalid';
+        ({ userId, email } = check.token);
+      }
+      const user = await tx.findOne(User, { id: userId, deletedAt: null, status: 'active' });
+      if (!user || user.email !== email) throw invalidToken();
+      assertAcceptablePassword(input.newPassword, 'newPassword', { email: user.email, username: user.username });
+
+      user.passwordHash = passwordHash;
+      user.emailVerifiedAt ??= new Date();
+      await this.deps.oneTimeTokens.retire(tx, user.id, 'reset_password');
+      await this.deps.sessions.revokeAllSessions(tx, user.id, 'password_reset');
+      this.passwordChangedMail(tx, user);
+      return 'done';
+    });
+    if (outcome === 'invalid') throw invalidToken();
+    this.deps.mailQueued();
+    return true;
+  }
+
+  /** Checks the current password, sets the new one, ends every other session, returns a fresh one. */
+  async changePassword(em: EntityManager, userId: string, input: ChangePasswordInput, meta: ClientMeta): Promise<IssuedTokens> {
+    const user = await em.findOneOrFail(User, { id: userId }, { populate: ['passwordHash'] });
+    if (!(await this.deps.passwords.verify(user.passwordHash, input.currentPassword))) throw invalidCredentials();
+    assertAcceptablePassword(input.newPassword, 'newPassword', { email: user.email, username: user.username });
+    if (input.newPassword === input.currentPassword) throw badInput('newPassword', 'Choose a password different from the current one.');
+    const passwordHash = await this.deps.passwords.hash(input.newPassword);
+
+    const tokens = await em.transactional(async (tx) => {
+      const fresh = await tx.findOneOrFail(User, { id: userId });
+      fresh.passwordHash = passwordHash;
+      // Every session ends, this one included; the caller continues in the new one returned here.
+      await this.deps.sessions.revokeAllSessions(tx, userId, 'password_changed');
+      await this.deps.oneTimeTokens.retire(tx, userId, 'reset_password');
+      this.passwordChangedMail(tx, fresh);
+      return this.deps.sessions.start(tx, fresh, meta);
+    });
+    this.deps.mailQueued();
+    return tokens;
+  }
+
+  private passwordChangedMail(tx: EntityManager, user: User): void {
+    enqueueMail(tx, {
+      template: 'password-changed',
+      to: user.email,
+      name: user.name,
+      changedAt: new Date().toISOString(),
+      resetUrl: this.link('forgot-password'),
+    });
+  }
+}
+
+const usernameTaken = () =>
+  new DomainError(ErrorCode.CONFLICT, 'This username is taken.', { field: 'username' });

@@ -1,0 +1,38 @@
+import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
+import { BaseEntity } from '../../db/base.entity';
+import { User } from '../users/user.entity';
+
+export type OneTimeTokenPurpose = 'verify_email' | 'reset_password';
+
+/** An emailed link token (and, for resets, a 6-digit code), stored only as hashes. */
+@Entity({ tableName: 'one_time_tokens' })
+@Index({ name: 'one_time_tokens_user_purpose_index', properties: ['user', 'purpose'] })
+export class OneTimeToken extends BaseEntity<'codeHash' | 'codeExpiresAt' | 'attempts' | 'usedAt'> {
+  @ManyToOne(() => User, { ref: true, deleteRule: 'cascade' })
+  user!: Ref<User>;
+
+  @Property({ type: 'string', length: 32 })
+  purpose!: OneTimeTokenPurpose;
+
+  /** The address the token was sent to: it proves ownership of that address only. */
+  @Property({ type: 'string', length: 320 })
+  email!: string;
+
+  @Property({ type: 'string', length: 64, unique: 'one_time_tokens_token_hash_unique' })
+  tokenHash!: string;
+
+  @Property({ type: 'string', length: 64, nullable: true })
+  codeHash: string | null = null;
+
+  @Property({ type: 'datetime' })
+  expiresAt!: Date;
+
+  @Property({ type: 'datetime', nullable: true })
+  codeExpiresAt: Date | null = null;
+
+  @Property({ type: 'integer', default: 0 })
+  attempts: number = 0;
+
+  @Property({ type: 'datetime', nullable: true })
+  usedAt: Date | null = null;
+}

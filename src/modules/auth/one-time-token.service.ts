@@ -1,0 +1,87 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomCode, randomToken, safeEqual, sha256 } from '../../common/crypto';
+import type { Config } from '../../config';
+import type { User } from '../users/user.entity';
+import { OneTimeToken, type OneTimeTokenPurpose } from './one-time-token.entity';
+
+export interface RedeemedToken {
+  id: string;
+  userId: string;
+  email: string;
+}
+
+export type CodeCheck = { ok: true; token: RedeemedToken } | { ok: false };
+
+const hashCode = (tokenId: string, code: string) => sha256(`${tokenId}:${code}`);
+
+/** Emailed link tokens and reset codes: random, hashed at rest, bound to purpose and account, single-use. */
+export class OneTimeTokenService {
+  constructor(private readonly config: Config['tokens']) {}
+
+  /** Queues a new token in `em`; a new reset token retires the account's earlier ones. */
+  async issue(
+    em: EntityManager,
+    user: User,
+    purpose: OneTimeTokenPurpose,
+  ): Promise<{ token: string; code?: string; expiresAt: Date }> {
+    const now = Date.now();
+    const token = randomToken(32);
+    const ttl = purpose === 'verify_email' ? this.config.emailVerificationTtl : this.config.passwordResetTtl;
+    const row = em.create(OneTimeToken, {
+      user,
+      purpose,
+      email: user.email,
+      tokenHash: sha256(token),
+      expiresAt: new Date(now + ttl * 1000),
+    });
+    if (purpose !== 'reset_password') return { token, expiresAt: row.expiresAt };
+
+    await this.retire(em, user.id, 'reset_password');
+    const code = randomCode();
+    row.codeHash = hashCode(row.id, code);
+    row.codeExpiresAt = new Date(now + this.config.passwordResetCodeTtl * 1000);
+    return { token, code, expiresAt: row.expiresAt };
+  }
+
+  /** Marks every unused token of a purpose as used. */
+  async retire(em: EntityManager, userId: string, purpose: OneTimeTokenPurpose): Promise<void> {
+    await em.nativeUpdate(OneTimeToken, { user: userId, purpose, usedAt: null }, { usedAt: new Date() });
+  }
+
+  /**
+   * Uses a link token. The conditional UPDATE makes it single-use however many requests race:
+   * the row lock lets one through and the rest find used_at set. Call inside the transaction that
+   * acts on it, so a failure afterwards leaves the token unused.
+   */
+  async redeem(em: EntityManager, token: string, purpose: OneTimeTokenPurpose): Promise<RedeemedToken | null> {
+    const rows = await em.execute<Array<{ id: string; user_id: string; email: string }>>(
+      `update one_time_tokens set used_at = now()
+        where token_hash = ? and purpose = ? and used_at is null and expires_at > now()
+        returning id, user_id, email`,
+      [sha256(token), purpose],
+    );
+    return rows[0] ? { id: rows[0].id, userId: rows[0].user_id, email: rows[0].email } : null;
+  }
+
+  /**
+   * Checks a reset code against the account's newest live code. The row is locked, so tries are
+   * counted exactly; a wrong try is recorded even though the caller then fails (commit before throwing).
+   */
+  async redeemResetCode(em: EntityManager, userId: string, code: string): Promise<CodeCheck> {
+    const rows = await em.execute<Array<{ id: string; email: string; code_hash: string }>>(
+      `select id, email, code_hash from one_time_tokens
+        where user_id = ? and purpose = 'reset_password' and used_at is null
+          and code_hash is not null and code_expires_at > now() and attempts < ?
+        order by created_at desc limit 1 for update`,
+      [userId, this.config.maxCodeAttempts],
+    );
+    const row = rows[0];
+    if (!row) return { ok: false };
+    if (!/^\d{6}$/.test(code) || !safeEqual(row.code_hash, hashCode(row.id, code))) {
+      await em.execute(`update one_time_tokens set attempts = attempts + 1 where id = ?`, [row.id]);
+      return { ok: false };
+    }
+    await em.execute(`update one_time_tokens set used_at = now() where id = ?`, [row.id]);
+    return { ok: true, token: { id: row.id, userId, email: row.email } };
+  }
+}

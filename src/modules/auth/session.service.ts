@@ -1,0 +1,194 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { invalidToken } from '../../common/errors';
+import { openWith, randomToken, sealWith, sha256 } from '../../common/crypto';
+import type { Config } from '../../config';
+import { User } from '../users/user.entity';
+import type { AccessTokenService } from './access-token.service';
+import { RefreshToken } from './refresh-token.entity';
+import { Session, type SessionScope } from './session.entity';
+
+export interface ClientMeta {
+  ip: string;
+  userAgent?: string;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+  user: User;
+}
+
+const SEAL_PURPOSE = 'posture refresh successor v1';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface PresentedRow {
+  id: string;
+  parent_id: string | null;
+  expires_at: Date;
+  rotated_at: Date | null;
+  sealed_successor: string | null;
+  session_id: string;
+  user_id: string;
+  scope: SessionScope;
+  session_expires_at: Date;
+  revoked_at: Date | null;
+}
+
+type Raw<T> = { [K in keyof T]: T[K] extends Date ? string | Date : T[K] extends Date | null ? string | Date | null : T[K] };
+
+// Raw SQL bypasses the ORM's type mapping, and MikroORM has pg return timestamps as strings.
+const asDate = <T extends string | Date | null>(v: T) => (v === null ? null : new Date(v)) as T extends null ? null : Date;
+
+/** Sessions as refresh-token families: issue, rotate, detect reuse, revoke. */
+export class SessionService {
+  constructor(
+    private readonly accessTokens: AccessTokenService,
+    private readonly config: Config['sessions'],
+  ) {}
+
+  /** Starts a session (a new family) in `em`'s unit of work; the caller flushes or commits. */
+  async start(em: EntityManager, user: User, meta: ClientMeta, scope: SessionScope = 'full'): Promise<IssuedTokens> {
+    const now = Date.now();
+    const session = em.create(Session, {
+      user,
+      scope,
+      expiresAt: new Date(now + this.config.absoluteTtl * 1000),
+      userAgent: meta.userAgent?.slice(0, 512) ?? null,
+      ip: meta.ip.slice(0, 64),
+      lastUsedAt: new Date(now),
+    });
+    const refreshToken = randomToken(32);
+    const row = em.create(RefreshToken, {
+      session,
+      tokenHash: sha256(refreshToken),
+      expiresAt: this.rollingExpiry(now, session.expiresAt),
+    });
+    return this.withAccessToken(user, session.id, scope, refreshToken, row.expiresAt);
+  }
+
+  /**
+   * Rotates a refresh token. The current token yields a successor once; a retry of the immediate
+   * parent within the grace window yields that same successor; any other replay revokes the family.
+   */
+  async refresh(em: EntityManager, presented: string): Promise<IssuedTokens> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const row = await this.findPresented(em, presented);
+      if (!row || row.revoked_at || row.session_expires_at.getTime() <= Date.now()) throw invalidToken();
+      const user = await em.findOne(User, { id: row.user_id, deletedAt: null, status: 'active' });
+      if (!user) throw invalidToken();
+
+      if (!row.rotated_at) {
+        if (row.expires_at.getTime() <= Date.now()) throw invalidToken();
+        const rotated = await this.rotate(em, row, presented);
+        if (rotated) return this.withAccessToken(user, row.session_id, row.scope, rotated.token, rotated.expiresAt);
+        continue; // lost a race with a parallel refresh of the same token: now it is a grace retry
+      }
+
+      const graceEnds = row.rotated_at.getTime() + this.config.graceSeconds * 1000;
+      const successor = row.sealed_successor && Date.now() <= graceEnds ? openWith(presented, SEAL_PURPOSE, row.sealed_successor) : null;
+      if (successor) {
+        const current = await this.findPresented(em, successor);
+        if (current && !current.rotated_at && current.expires_at.getTime() > Date.now()) {
+          return this.withAccessToken(user, row.session_id, row.scope, successor, current.expires_at);
+        }
+      }
+      await this.revokeSession(em, row.session_id, 'refresh_token_reuse');
+      throw invalidToken();
+    }
+    throw invalidToken();
+  }
+
+  /** Revokes one session; true if it was live. */
+  async revokeSession(em: EntityManager, sessionId: string, reason: string): Promise<boolean> {
+    if (!UUID.test(sessionId)) return false;
+    const n = await em.nativeUpdate(Session, { id: sessionId, revokedAt: null }, { revokedAt: new Date(), revokedReason: reason });
+    return n > 0;
+  }
+
+  /** Revokes every live session of a user; returns how many. */
+  revokeAllSessions(em: EntityManager, userId: string, reason: string): Promise<number> {
+    return em.nativeUpdate(Session, { user: userId, revokedAt: null }, { revokedAt: new Date(), revokedReason: reason });
+  }
+
+  /** The session a refresh token belongs to, whatever its state (for log-out). */
+  async sessionIdOf(em: EntityManager, refreshToken: string): Promise<string | null> {
+    return (await this.findPresented(em, refreshToken))?.session_id ?? null;
+  }
+
+  /** A live session with its user, for authenticating an access token's `sid`. */
+  async findLive(em: EntityManager, sessionId: string, userId: string): Promise<Session | null> {
+    if (!UUID.test(sessionId) || !UUID.test(userId)) return null;
+    const session = await em.findOne(
+      Session,
+      { id: sessionId, user: userId, revokedAt: null, expiresAt: { $gt: new Date() } },
+      { populate: ['user'] },
+    );
+    const user = session?.user.getEntity();
+    return user && user.status === 'active' && !user.deletedAt ? session : null;
+  }
+
+  private rollingExpiry(now: number, absolute: Date): Date {
+    return new Date(Math.min(now + this.config.refreshTtl * 1000, absolute.getTime()));
+  }
+
+  private async findPresented(em: EntityManager, token: string): Promise<PresentedRow | null> {
+    if (token.length === 0 || token.length > 256) return null;
+    const rows = await em.execute<Array<Raw<PresentedRow>>>(
+      `select rt.id, rt.parent_id, rt.expires_at, rt.rotated_at, rt.sealed_successor,
+              s.id as session_id, s.user_id, s.scope, s.expires_at as session_expires_at, s.revoked_at
+         from refresh_tokens rt join sessions s on s.id = rt.session_id
+        where rt.token_hash = ?`,
+      [sha256(token)],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      ...row,
+      expires_at: asDate(row.expires_at),
+      rotated_at: asDate(row.rotated_at),
+      session_expires_at: asDate(row.session_expires_at),
+      revoked_at: asDate(row.revoked_at),
+    };
+  }
+
+  private async rotate(
+    em: EntityManager,
+    row: PresentedRow,
+    presented: string,
+  ): Promise<{ token: string; expiresAt: Date } | null> {
+    const token = randomToken(32);
+    const now = Date.now();
+    const expiresAt = this.rollingExpiry(now, row.session_expires_at);
+    return em.transactional(async (tx) => {
+      const claimed = await tx.nativeUpdate(
+        RefreshToken,
+        { id: row.id, rotatedAt: null },
+        { rotatedAt: new Date(now), sealedSuccessor: sealWith(presented, SEAL_PURPOSE, token) },
+      );
+      if (claimed === 0) return null;
+      tx.create(RefreshToken, {
+        session: tx.getReference(Session, row.session_id),
+        tokenHash: sha256(token),
+        parentId: row.id,
+        expiresAt,
+      });
+      // The parent's grace ends once its successor is itself rotated.
+      if (row.parent_id) await tx.nativeUpdate(RefreshToken, { id: row.parent_id }, { sealedSuccessor: null });
+      await tx.nativeUpdate(Session, { id: row.session_id }, { lastUsedAt: new Date(now) });
+      return { token, expiresAt };
+    });
+  }
+
+  private async withAccessToken(
+    user: User,
+    sessionId: string,
+    scope: SessionScope,
+    refreshToken: string,
+    refreshTokenExpiresAt: Date,
+  ): Promise<IssuedTokens> {
+    const access = await this.accessTokens.sign({ userId: user.id, sessionId, scope });
+    return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, refreshTokenExpiresAt, user };
+  }
+}

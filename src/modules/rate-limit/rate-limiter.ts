@@ -1,0 +1,82 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GraphQLResolveInfo } from 'graphql';
+import { getGraphQLRateLimiter, InMemoryStore, RedisStore } from 'graphql-rate-limit';
+import type { Redis } from 'ioredis';
+import { randomToken } from '../../common/crypto';
+import { busy } from '../../common/errors';
+import type { Logger } from '../../logger';
+import type { RateLimitPolicy } from './rate-limit.policies';
+
+type Limiter = ReturnType<typeof getGraphQLRateLimiter>;
+
+const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const LOCK_TTL_MS = 2000;
+const LOCK_WAIT_MS = 1000;
+
+/**
+ * Counts calls with graphql-rate-limit. Its limiter reads a key's timestamps, then writes them back,
+ * so each key's check runs alone: in process through a promise chain, across instances through a
+ * short Redis lock. When Redis fails, counting falls back to this process's memory, not to no limit.
+ */
+export class RateLimiter {
+  private readonly memory: Limiter;
+  private readonly shared: Limiter | null;
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly redis: Redis | null,
+    private readonly logger: Logger,
+  ) {
+    const options = { identifyContext: (ctx: { identity: string }) => ctx.identity, formatError: () => 'limited' };
+    this.memory = getGraphQLRateLimiter({ ...options, store: new InMemoryStore() });
+    this.shared = redis ? getGraphQLRateLimiter({ ...options, store: new RedisStore(redis) }) : null;
+  }
+
+  /** Counts one call; true when it goes over the policy's limit. */
+  consume(identity: string, policy: RateLimitPolicy): Promise<boolean> {
+    const key = `${identity}|${policy.operation}`;
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(() => this.count(key, identity, policy));
+    this.chains.set(key, current);
+    void current.finally(() => {
+      if (this.chains.get(key) === current) this.chains.delete(key);
+    }).catch(() => undefined);
+    return current;
+  }
+
+  private async count(key: string, identity: string, policy: RateLimitPolicy): Promise<boolean> {
+    const call = (limiter: Limiter) =>
+      limiter(
+        { parent: undefined, args: {}, context: { identity }, info: { fieldName: policy.operation } as GraphQLResolveInfo },
+        { max: policy.max, window: `${policy.windowSeconds}s` },
+      ).then((message) => message !== undefined);
+
+    if (!this.shared || !this.redis) return call(this.memory);
+    let lock: string | null;
+    try {
+      lock = await this.acquire(key);
+    } catch (err) {
+      this.logger.warn({ err }, 'rate limit: Redis unavailable, counting in memory');
+      return call(this.memory);
+    }
+    if (!lock) throw busy();
+    try {
+      return await call(this.shared);
+    } catch (err) {
+      this.logger.warn({ err }, 'rate limit: Redis unavailable, counting in memory');
+      return call(this.memory);
+    } finally {
+      await this.redis.eval(RELEASE_LOCK, 1, `lock:${key}`, lock).catch(() => undefined);
+    }
+  }
+
+  private async acquire(key: string): Promise<string | null> {
+    const token = randomToken(12);
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    while (Date.now() < deadline) {
+      if ((await this.redis!.set(`lock:${key}`, token, 'PX', LOCK_TTL_MS, 'NX')) === 'OK') return token;
+      await sleep(5 + Math.random() * 10);
+    }
+    return null;
+  }
+}

@@ -1,0 +1,42 @@
+export interface GraphQLResponse<T = Record<string, any>> {
+  status: number;
+  headers: Headers;
+  data?: T | null;
+  errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, any> }>;
+}
+
+export interface RequestOptions {
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+/** Posts one GraphQL operation to a running server. */
+export async function postGraphQL<T = Record<string, any>>(
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  options: RequestOptions = {},
+): Promise<GraphQLResponse<T>> {
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await res.text();
+  let body: { data?: T; errors?: GraphQLResponse['errors'] };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`non-JSON response ${res.status}: ${text.slice(0, 200)}`);
+  }
+  return { status: res.status, headers: res.headers, data: body.data, errors: body.errors };
+}
+
+/** The error codes of a response, in order. */
+export const codes = (res: GraphQLResponse) => (res.errors ?? []).map((e) => e.extensions?.code);
+
+export const AUTH_FIELDS = 'accessToken refreshToken accessTokenExpiresAt refreshTokenExpiresAt user { id email username name emailVerified isSuperuser createdAt }';
