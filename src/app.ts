@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Redis } from 'ioredis';
 import type { Config } from './config';
+import { withTimeout } from './common/timeout';
 import { startEmbeddedDatabase } from './db/embedded';
 import { initOrm } from './db/orm';
 import { buildAppSchema } from './graphql/schema';
@@ -68,7 +69,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     const embedded = config.databaseUrl ? null : await startEmbeddedDatabase(config.dataDir, logger);
     if (embedded) cleanups.push(() => embedded.stop());
     // PGlite is one PostgreSQL session: one connection.
-    const orm = await initOrm(config.databaseUrl ?? embedded!.url, { poolMax: embedded ? 1 : 10, logger });
+    const orm = await initOrm(config.databaseUrl ?? embedded!.url, { poolMax: embedded ? 1 : config.databasePoolMax, logger });
     cleanups.push(() => orm.close());
 
     const keys = await SigningKeys.load(config, logger);
@@ -110,10 +111,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     const isReady = async () => {
       if (!ready) return false;
       try {
-        await Promise.race([
-          orm.em.getConnection().execute('select 1'),
-          sleep(2000).then(() => Promise.reject(new Error('database check timed out'))),
-        ]);
+        await withTimeout(orm.em.getConnection().execute('select 1'), 2000, 'database check timed out');
         return true;
       } catch {
         return false;

@@ -49,6 +49,7 @@ const envSchema = z.object({
   PORT: int(4000, 0, 65535),
   HOST: optionalString,
   DATABASE_URL: url(['postgres:', 'postgresql:']),
+  DATABASE_POOL_MAX: int(10, 1, 100),
   DATA_DIR: z.string().default('./.data'),
   REDIS_URL: url(['redis:', 'rediss:']),
   REDIS_KEY_PREFIX: z.string().default('posture:'),
@@ -112,6 +113,8 @@ export interface Config {
   port: number;
   host?: string;
   databaseUrl?: string;
+  /** Connections to DATABASE_URL; 1 for a PGlite served over a socket, which is one session. */
+  databasePoolMax: number;
   dataDir: string;
   redisUrl?: string;
   redisKeyPrefix: string;
@@ -180,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
     dataDir: path.resolve(e.DATA_DIR),
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

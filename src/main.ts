@@ -20,9 +20,14 @@ async function main() {
 
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) process.exit(1); // a second signal: stop now
+    // Under npm a Ctrl-C arrives twice (sent to the process group, and forwarded by npm): ignore repeats.
+    if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      app.logger.error('shutdown took longer than 30 s; exiting');
+      process.exit(1);
+    }, 30_000).unref();
     app.stop().then(
       () => process.exit(0),
       (err) => {

@@ -38,6 +38,8 @@ export function createApolloServer(deps: {
     introspection: !config.isProduction,
     hideSchemaDetailsFromClientErrors: config.isProduction,
     csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT; Apollo's own handlers would stop it twice and re-raise the signal.
+    stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
     validationRules: queryLimitRules(config.graphql, SENSITIVE_OPERATIONS),
     parseOptions: { maxTokens: config.graphql.maxTokens },

@@ -12,6 +12,13 @@ import { migrationsList } from './migrations';
 
 export const entities = [User, UsernameReservation, Session, RefreshToken, OneTimeToken, OutboxEmail];
 
+const knexLog = (logger: Logger) => ({
+  warn: (message: unknown) => logger.warn({ knex: message }, 'database driver warning'),
+  error: (message: unknown) => logger.error({ knex: message }, 'database driver error'),
+  deprecate: (message: unknown) => logger.debug({ knex: message }, 'database driver deprecation'),
+  debug: (message: unknown) => logger.debug({ knex: message }, 'database driver'),
+});
+
 export function ormOptions(clientUrl: string, options: { poolMax?: number; logger?: Logger } = {}): Options {
   return defineConfig({
     clientUrl,
@@ -33,6 +40,8 @@ export function ormOptions(clientUrl: string, options: { poolMax?: number; logge
     },
     debug: false,
     logger: options.logger ? (message) => options.logger!.debug(message) : undefined,
+    // knex otherwise prints pool and connection errors straight to the console.
+    driverOptions: options.logger ? { log: knexLog(options.logger) } : {},
   });
 }
 

@@ -93,6 +93,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     // set their own); per-account limits stay at their defaults.
     RATE_LIMITS: RELAXED_IP_LIMITS,
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    // The run's shared PGlite is one session behind its socket: one connection.
+    ...(process.env.POSTURE_TEST_EMBEDDED_URL ? { DATABASE_POOL_MAX: '1' } : {}),
     ...options.env,
   };
 
@@ -126,6 +128,21 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   };
   return handle;
+}
+
+/**
+ * Runs `fn` with the app restarted under env overrides, then restarts it as it was. (In embedded
+ * runs the database is one PGlite session, so a second app cannot run beside the first.)
+ */
+export async function withEnv<T>(t: TestApp, overrides: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const previous = Object.fromEntries(Object.keys(overrides).map((k) => [k, t.env[k]]));
+  await t.restart(overrides);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(previous)) if (v === undefined) delete t.env[k];
+    await t.restart(Object.fromEntries(Object.entries(previous).filter(([, v]) => v !== undefined)) as Record<string, string>);
+  }
 }
 
 let counter = 0;
