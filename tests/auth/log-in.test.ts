@@ -13,7 +13,7 @@ const VERIFY = `mutation ($t: String!) { verifyEmail(token: $t) }`;
 const logIn = (usernameOrEmail: string, password: string) => t.gql(LOG_IN, { input: { usernameOrEmail, password } });
 
 const storedHash = async (userId: string) =>
-  (await t.app.orm.em.fork().getConnection().execute(`select password_hash from users where id = ?`, [userId]))[0]!
+  (await t.sql(`select password_hash from users where id = ?`, [userId]))[0]!
     .password_hash as string;
 
 /** Signs up with the given fields and confirms the email, without logging in. */

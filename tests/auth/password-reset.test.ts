@@ -23,8 +23,7 @@ const REQUEST_RESET = `mutation ($e: String!) { requestPasswordReset(email: $e) 
 const RESET = `mutation ($input: ResetPasswordInput!) { resetPassword(input: $input) }`;
 const NEW_PASSWORD = 'a-brand-new-passphrase-7';
 
-const sql = (query: string, params: unknown[] = []) =>
-  t.app.orm.em.fork().getConnection().execute<Array<Record<string, any>>>(query, params);
+const sql = (query: string, params: unknown[] = []) => t.sql(query, params);
 const outboxTemplates = async (to: string) =>
   (await sql(`select template from outbox_emails where recipient = ? order by created_at`, [to])).map((r) => r.template as string);
 

@@ -9,8 +9,6 @@ afterAll(() => t.stop());
 
 const refresh = (app: TestApp, token: string) => app.gql(REFRESH, { t: token });
 const me = (app: TestApp, token: string) => app.gql(ME, {}, { token });
-const sql = <T = Record<string, unknown>>(app: TestApp, query: string, params: unknown[] = []) =>
-  app.app.orm.em.fork().getConnection().execute<T[]>(query, params);
 
 describe('refresh tokens', () => {
   it('rotate on every use, and are stored only as hashes', async () => {
@@ -24,9 +22,7 @@ describe('refresh tokens', () => {
     const tokens = [first, r1.data!.refreshSession.refreshToken, r2.data!.refreshSession.refreshToken];
     expect(new Set(tokens).size).toBe(3);
 
-    const rows = await sql<{ token_hash: string; sealed_successor: string | null }>(
-      t,
-      `select rt.token_hash, rt.sealed_successor from refresh_tokens rt join sessions s on s.id = rt.session_id where s.user_id = ?`,
+    const rows = await t.sql<{ token_hash: string; sealed_successor: string | null }>(`select rt.token_hash, rt.sealed_successor from refresh_tokens rt join sessions s on s.id = rt.session_id where s.user_id = ?`,
       [user.id],
     );
     expect(rows).toHaveLength(3);
@@ -46,7 +42,7 @@ describe('refresh tokens', () => {
       // The thief's replay ended the family: the legitimate holder's newer tokens are dead too.
       expect(codes(await refresh(g, current.refreshToken))).toEqual(['INVALID_TOKEN']);
       expect(codes(await me(g, current.accessToken))).toEqual(['UNAUTHENTICATED']);
-      const [session] = await sql<{ revoked_reason: string }>(g, `select revoked_reason from sessions where user_id = ?`, [user.id]);
+      const [session] = await g.sql<{ revoked_reason: string }>(`select revoked_reason from sessions where user_id = ?`, [user.id]);
       expect(session!.revoked_reason).toBe('refresh_token_reuse');
     });
   });
@@ -73,9 +69,7 @@ describe('refresh tokens', () => {
     const answers = await Promise.all(Array.from({ length: 8 }, () => refresh(t, user.tokens.refreshToken)));
     for (const a of answers) expect(a.errors).toBeUndefined();
     expect(new Set(answers.map((a) => a.data!.refreshSession.refreshToken)).size).toBe(1);
-    const [{ n }] = await sql<{ n: string }>(
-      t,
-      `select count(*) as n from refresh_tokens rt join sessions s on s.id = rt.session_id where s.user_id = ?`,
+    const [{ n }] = await t.sql<{ n: string }>(`select count(*) as n from refresh_tokens rt join sessions s on s.id = rt.session_id where s.user_id = ?`,
       [user.id],
     );
     expect(Number(n)).toBe(2);

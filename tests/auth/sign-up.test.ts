@@ -10,8 +10,7 @@ afterAll(() => t.stop());
 
 const VERIFY = `mutation ($t: String!) { verifyEmail(token: $t) }`;
 
-const sql = (query: string, params: unknown[] = []) =>
-  t.app.orm.em.fork().getConnection().execute<Array<Record<string, any>>>(query, params);
+const sql = (query: string, params: unknown[] = []) => t.sql(query, params);
 
 const usersWithEmail = (email: string) => sql(`select id, username, name, deleted_at from users where email = ? order by created_at`, [email]);
 const outboxTemplates = async (to: string) =>

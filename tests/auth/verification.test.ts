@@ -14,8 +14,7 @@ const VERIFY = `mutation ($t: String!) { verifyEmail(token: $t) }`;
 const RESEND = `mutation ($e: String!) { resendVerificationEmail(email: $e) }`;
 const REQUEST_RESET = `mutation ($e: String!) { requestPasswordReset(email: $e) }`;
 
-const sql = (query: string, params: unknown[] = []) =>
-  t.app.orm.em.fork().getConnection().execute<Array<Record<string, any>>>(query, params);
+const sql = (query: string, params: unknown[] = []) => t.sql(query, params);
 const outboxTemplates = async (to: string) =>
   (await sql(`select template from outbox_emails where recipient = ? order by created_at`, [to])).map((r) => r.template as string);
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');

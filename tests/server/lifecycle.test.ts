@@ -22,7 +22,7 @@ describe('the administrator from ADMIN_EMAIL / ADMIN_PASSWORD', () => {
     await t.restart({ ADMIN_PASSWORD: 'another admin passphrase' });
     expect(codes(await logInAs(t, 'root_admin', 'another admin passphrase'))).toEqual(['INVALID_CREDENTIALS']);
     expect((await logInAs(t, 'root_admin', ADMIN.ADMIN_PASSWORD)).data!.logIn.user.isSuperuser).toBe(true);
-    const [{ n }] = await t.app.orm.em.fork().getConnection().execute(`select count(*) as n from users`);
+    const [{ n }] = await t.sql(`select count(*) as n from users`);
     expect(Number(n)).toBe(1);
   });
 

@@ -61,6 +61,8 @@ export interface TestApp {
   db: TestDatabase;
   env: Record<string, string>;
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, options?: RequestOptions): Promise<GraphQLResponse<T>>;
+  /** Raw SQL on the app's own connection (the database under test). */
+  sql<T = Record<string, any>>(query: string, params?: unknown[]): Promise<T[]>;
   /** Starts another server process-alike on the same database, inbox and keys, with env overrides. */
   restart(overrides?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
@@ -113,6 +115,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     db,
     env,
     gql: (query, variables, opts) => postGraphQL(handle.url, query, variables, opts),
+    sql: (query, params = []) => handle.app.orm.em.fork().getConnection().execute(query, params),
     async restart(overrides = {}) {
       await app.stop();
       Object.assign(env, overrides);

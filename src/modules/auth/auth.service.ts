@@ -93,6 +93,11 @@ export class AuthService {
     }
 
     const user = tx.create(User, fields);
+    await this.queueVerificationEmail(tx, user);
+    return user;
+  }
+
+  private async queueVerificationEmail(tx: EntityManager, user: User): Promise<void> {
     enqueueMail(tx, {
       template: 'verify-email',
       to: user.email,
@@ -100,7 +105,6 @@ export class AuthService {
       verifyUrl: await this.verificationLink(tx, user),
       expiresInHours: Math.round(this.deps.config.tokens.emailVerificationTtl / 3600),
     });
-    return user;
   }
 
   private async verificationLink(tx: EntityManager, user: User): Promise<string> {
@@ -126,13 +130,7 @@ export class AuthService {
     const queued = await em.transactional(async (tx) => {
       const user = await findLiveUserByEmail(tx, email);
       if (!user || user.emailVerified || user.status !== 'active') return false;
-      enqueueMail(tx, {
-        template: 'verify-email',
-        to: user.email,
-        name: user.name,
-        verifyUrl: await this.verificationLink(tx, user),
-        expiresInHours: Math.round(this.deps.config.tokens.emailVerificationTtl / 3600),
-      });
+      await this.queueVerificationEmail(tx, user);
       return true;
     });
     if (queued) this.deps.mailQueued();
