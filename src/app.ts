@@ -19,6 +19,7 @@ import { PasswordService } from './modules/auth/password.service';
 import { SessionService } from './modules/auth/session.service';
 import { SigningKeys } from './modules/auth/signing-keys';
 import { createMailTransport } from './modules/mail/mail.transport';
+import { CleanupJob } from './modules/maintenance/cleanup.job';
 import { MailWorker } from './modules/mail/mail.worker';
 import { resolvePolicies } from './modules/rate-limit/rate-limit.policies';
 import { RateLimiter } from './modules/rate-limit/rate-limiter';
@@ -33,6 +34,7 @@ export interface App {
   orm: MikroORM;
   passwords: PasswordService;
   mailWorker: MailWorker;
+  cleanupJob: CleanupJob;
   keys: SigningKeys;
   /** Readiness turns 503, in-flight requests finish, the worker stops, connections close. */
   stop(): Promise<void>;
@@ -124,6 +126,9 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     });
     const { port } = httpServer.address() as AddressInfo;
     mailWorker.start();
+    const cleanupJob = new CleanupJob(orm, logger);
+    cleanupJob.start();
+    cleanups.push(() => cleanupJob.stop());
 
     let stopping: Promise<void> | undefined;
     return {
@@ -133,6 +138,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
       orm,
       passwords,
       mailWorker,
+      cleanupJob,
       keys,
       stop: () =>
         (stopping ??= (async () => {

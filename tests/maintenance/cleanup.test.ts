@@ -1,0 +1,42 @@
+import { createVerifiedUser, REFRESH, startTestApp, type TestApp } from '../support/test-app';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.stop());
+
+const count = async (table: string, where = 'true') =>
+  Number((await t.sql<{ n: string }>(`select count(*) as n from ${table} where ${where}`))[0]!.n);
+
+describe('the cleanup job', () => {
+  it('deletes what has outlived its use and keeps what is still needed', async () => {
+    const old = await createVerifiedUser(t, 'old');
+    const live = await createVerifiedUser(t, 'live');
+    await t.gql(REFRESH, { t: live.tokens.refreshToken }); // a rotated token of a live session
+    await t.gql(`mutation ($e: String!) { requestPasswordReset(email: $e) }`, { e: live.email });
+    await t.inbox.waitFor(live.email, /reset/i);
+
+    // Age some rows past their retention.
+    await t.sql(`update sessions set revoked_at = now() - interval '31 days' where user_id = ?`, [old.id]);
+    await t.sql(`update one_time_tokens set expires_at = now() - interval '8 days' where user_id = ?`, [old.id]);
+    await t.sql(`update outbox_emails set sent_at = now() - interval '31 days' where recipient = ?`, [old.email]);
+    await t.sql(`update refresh_tokens set rotated_at = now() - interval '2 days' where rotated_at is not null`);
+    await t.sql(`insert into username_reservations (username, expires_at) values ('gone_res', now() - interval '1 minute'), ('kept_res', now() + interval '1 day')`);
+
+    await t.app.cleanupJob.run();
+
+    expect(await count('sessions', `user_id = '${old.id}'`)).toBe(0);
+    expect(await count('refresh_tokens rt join sessions s on s.id = rt.session_id', `s.user_id = '${old.id}'`)).toBe(0);
+    expect(await count('sessions', `user_id = '${live.id}'`)).toBe(1);
+    // Rotated tokens of a live session stay (reuse detection needs them); their sealed successor goes.
+    expect(await count('refresh_tokens rt join sessions s on s.id = rt.session_id', `s.user_id = '${live.id}'`)).toBe(2);
+    expect(await count('refresh_tokens', 'sealed_successor is not null')).toBe(0);
+    expect(await count('one_time_tokens', `user_id = '${old.id}'`)).toBe(0);
+    expect(await count('one_time_tokens', `user_id = '${live.id}'`)).toBe(2);
+    expect(await count('outbox_emails', `recipient = '${old.email}'`)).toBe(0);
+    expect(await count('outbox_emails', `recipient = '${live.email}'`)).toBe(2);
+    expect(await count('username_reservations')).toBe(1);
+    expect(await count('users')).toBe(2);
+  });
+});
