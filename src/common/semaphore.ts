@@ -17,6 +17,11 @@ export class Semaphore {
     return this.waiting.length;
   }
 
+  /** RATE_LIMITED now if a task would be refused, before the caller spends anything on it. */
+  assertCapacity(): void {
+    if (this.active >= this.concurrency && this.waiting.length >= this.queueLimit) throw busy();
+  }
+
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.active >= this.concurrency) {
       if (this.waiting.length >= this.queueLimit) throw busy();

@@ -46,9 +46,9 @@ export class RequestAuth {
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <access token>".');
     const claims = await this.deps.accessTokens.verify(match[1]);
     if (!claims) throw unauthenticated('The access token is invalid or has expired.');
-    const session = await this.deps.sessions.findLive(this.em, claims.sessionId, claims.userId);
-    if (!session) throw unauthenticated('The session has ended.');
-    return { user: session.user.getEntity(), sessionId: session.id, scope: claims.scope };
+    const user = await this.deps.sessions.findLiveSessionUser(this.em, claims.sessionId, claims.userId);
+    if (!user) throw unauthenticated('The session has ended.');
+    return { user, sessionId: claims.sessionId, scope: claims.scope };
   }
 }
 

@@ -12,8 +12,15 @@ export interface AccessClaims {
   scope: SessionScope;
 }
 
+const CACHE_LIMIT = 10_000;
+
 /** Short-lived access JWTs (RFC 9068 shape): ids only, no personal data. */
 export class AccessTokenService {
+  // Verified tokens, until they expire: a client sends the same token for its whole lifetime, and
+  // an Ed25519 check through WebCrypto costs more than the rest of a small request. Only tokens
+  // that verified are cached, keys change only at a restart, and the session is still checked.
+  private readonly verified = new Map<string, AccessClaims & { exp: number }>();
+
   constructor(
     private readonly keys: SigningKeys,
     private readonly config: Config['jwt'],
@@ -36,6 +43,21 @@ export class AccessTokenService {
 
   /** The claims of a valid token, or null for anything else (bad signature, expired, wrong audience…). */
   async verify(token: string): Promise<AccessClaims | null> {
+    const now = Date.now() / 1000;
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (hit.exp > now) return { userId: hit.userId, sessionId: hit.sessionId, scope: hit.scope };
+      this.verified.delete(token);
+    }
+    const claims = await this.check(token);
+    if (claims) {
+      if (this.verified.size >= CACHE_LIMIT) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, claims);
+    }
+    return claims;
+  }
+
+  private async check(token: string): Promise<(AccessClaims & { exp: number }) | null> {
     try {
       const { payload } = await jwtVerify(token, this.keys.resolve, {
         algorithms: [...SUPPORTED_ALGORITHMS],
@@ -46,7 +68,12 @@ export class AccessTokenService {
         clockTolerance: 5,
       });
       if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') return null;
-      return { userId: payload.sub, sessionId: payload.sid, scope: (payload.scope as SessionScope) ?? 'full' };
+      return {
+        userId: payload.sub,
+        sessionId: payload.sid,
+        scope: (payload.scope as SessionScope) ?? 'full',
+        exp: payload.exp! + 5, // the clock tolerance jwtVerify allowed
+      };
     } catch {
       return null;
     }

@@ -41,6 +41,7 @@ export class AuthService {
    * account; only a taken username is reported (usernames are public).
    */
   async signUp(em: EntityManager, input: SignUpInput): Promise<User> {
+    this.deps.passwords.assertCapacity();
     const email = assertEmail(input.email);
     const username = assertUsername(input.username);
     const name = assertName(input.name);
@@ -139,6 +140,7 @@ export class AuthService {
 
   /** INVALID_CREDENTIALS for an unknown account or a wrong password, after the same argon2 work. */
   async logIn(em: EntityManager, input: LogInInput, meta: ClientMeta): Promise<IssuedTokens> {
+    this.deps.passwords.assertCapacity();
     if ([...input.password].length > PASSWORD_MAX) throw invalidCredentials();
     const user = await findUserForLogin(em, input.usernameOrEmail);
     if (!user) {
@@ -191,6 +193,7 @@ export class AuthService {
       throw badInput('token', 'Give either token, or email and code.');
     }
     assertAcceptablePassword(input.newPassword, 'newPassword');
+    this.deps.passwords.assertCapacity();
     const passwordHash = await this.deps.passwords.hash(input.newPassword);
 
     const outcome = await em.transactional(async (tx) => {
@@ -226,6 +229,7 @@ export class AuthService {
 
   /** Checks the current password, sets the new one, ends every other session, returns a fresh one. */
   async changePassword(em: EntityManager, userId: string, input: ChangePasswordInput, meta: ClientMeta): Promise<IssuedTokens> {
+    this.deps.passwords.assertCapacity();
     const user = await em.findOneOrFail(User, { id: userId }, { populate: ['passwordHash'] });
     if (!(await this.deps.passwords.verify(user.passwordHash, input.currentPassword))) throw invalidCredentials();
     assertAcceptablePassword(input.newPassword, 'newPassword', { email: user.email, username: user.username });

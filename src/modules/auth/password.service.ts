@@ -53,6 +53,11 @@ export class PasswordService {
     return this.queue.concurrency;
   }
 
+  /** Refuses (RATE_LIMITED) when the hashing queue is full, so a flood is turned away before any lookup. */
+  assertCapacity(): void {
+    this.queue.assertCapacity();
+  }
+
   hash(password: string): Promise<string> {
     return this.queue.run(() => {
       this.stats.hashes++;
