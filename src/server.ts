@@ -70,10 +70,11 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
+      if (size > limit) return; // refused: the rest is read and dropped so the 413 can be sent
       size += chunk.length;
       if (size > limit) {
+        chunks.length = 0;
         reject(new HttpError(413, `The request body exceeds ${limit} bytes.`));
-        req.destroy();
       } else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -184,7 +185,9 @@ export function createRequestListener(deps: HttpDeps): http.RequestListener {
     };
     handle().catch((err: unknown) => {
       if (res.headersSent) return res.destroy();
-      if (err instanceof HttpError) return sendJson(res, err.status, requestError(err.message));
+      if (err instanceof HttpError) {
+        return sendJson(res, err.status, requestError(err.message), err.status === 413 ? { connection: 'close' } : {});
+      }
       logger.error({ err, requestId }, 'unhandled HTTP error');
       sendJson(res, 500, requestError('Internal server error.', 'INTERNAL_SERVER_ERROR'));
     });

@@ -1,7 +1,7 @@
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { GraphQLError, Kind, type FragmentDefinitionNode, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, type FragmentDefinitionNode, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Config } from '../config';
 import { collectRootFields } from './root-fields';
 
@@ -29,11 +29,18 @@ export function oncePerRequestRule(fieldNames: ReadonlySet<string>): ValidationR
   });
 }
 
+// graphql-armor throws by default, which escapes validate() and becomes a 500; report instead,
+// so a refused query is a GRAPHQL_VALIDATION_FAILED (400) listed with the other validation errors.
+const report = {
+  propagateOnRejection: false,
+  onReject: [(context: unknown, error: GraphQLError) => (context as ValidationContext).reportError(error)],
+};
+
 export function queryLimitRules(limits: Config['graphql'], oncePerRequest: ReadonlySet<string>): ValidationRule[] {
   return [
-    maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true }) as unknown as ValidationRule,
-    maxAliasesRule({ n: limits.maxAliases }) as unknown as ValidationRule,
-    costLimitRule({ maxCost: limits.maxCost, ignoreIntrospection: true }) as unknown as ValidationRule,
+    maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, ...report }) as unknown as ValidationRule,
+    maxAliasesRule({ n: limits.maxAliases, ...report }) as unknown as ValidationRule,
+    costLimitRule({ maxCost: limits.maxCost, ignoreIntrospection: true, ...report }) as unknown as ValidationRule,
     oncePerRequestRule(oncePerRequest),
   ];
 }

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import { getArgumentValues, GraphQLError, type GraphQLObjectType } from 'graphql';
-import { ErrorCode } from '../../common/errors';
+import { DomainError, ErrorCode } from '../../common/errors';
 import type { Context } from '../../graphql/context';
 import { collectRootFields } from '../../graphql/root-fields';
 import { User } from '../users/user.entity';
@@ -39,6 +39,15 @@ async function identityFor(scope: RateLimitPolicy['scope'], ctx: Context, args: 
   }
 }
 
+const rateLimited = (message: string, retryAfter: number) =>
+  new GraphQLError(message, {
+    extensions: {
+      code: ErrorCode.RATE_LIMITED,
+      retryAfter,
+      http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) },
+    },
+  });
+
 /**
  * Applies the rate-limit policies once per root field occurrence, before execution: every alias
  * counts, and a limited request fails whole with RATE_LIMITED (HTTP 429).
@@ -68,15 +77,16 @@ export function rateLimitPlugin(limiter: RateLimiter, policies: Map<string, Rate
             }
             for (const policy of fieldPolicies) {
               const identity = await identityFor(policy.scope, contextValue, args, name);
-              if (identity && (await limiter.consume(identity, policy))) {
-                throw new GraphQLError(`Too many ${name} attempts; try again later.`, {
-                  extensions: {
-                    code: ErrorCode.RATE_LIMITED,
-                    retryAfter: policy.windowSeconds,
-                    http: { status: 429, headers: new HeaderMap([['retry-after', String(policy.windowSeconds)]]) },
-                  },
-                });
+              if (!identity) continue;
+              let limited: boolean;
+              try {
+                limited = await limiter.consume(identity, policy);
+              } catch (err) {
+                // The shared counter stayed locked: busy, not an internal error.
+                if (err instanceof DomainError && err.code === ErrorCode.RATE_LIMITED) throw rateLimited(err.message, 1);
+                throw err;
               }
+              if (limited) throw rateLimited(`Too many ${name} attempts; try again later.`, policy.windowSeconds);
             }
           }
         },

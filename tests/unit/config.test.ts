@@ -1,0 +1,175 @@
+import path from 'node:path';
+import { ConfigError, loadConfig, parseDuration } from '../../src/config';
+
+/** The problems a ConfigError lists, or fails the test when loading succeeds. */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  JWT_SIGNING_KEYS: '{"keys":[]}', // checked when the keys load, not here
+  SMTP_URL: 'smtp://mail.example.com:587',
+  PUBLIC_URL: 'https://posture.example',
+};
+
+describe('loadConfig defaults', () => {
+  it('gives a working development configuration from an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: 'development',
+      isProduction: false,
+      port: 4000,
+      host: undefined,
+      databaseUrl: undefined,
+      dataDir: path.resolve('./.data'),
+      redisUrl: undefined,
+      redisKeyPrefix: 'posture:',
+      smtpUrl: undefined,
+      publicUrl: 'http://localhost:4000',
+      jwt: { issuer: 'http://localhost:4000', audience: 'posture', accessTokenTtl: 15 * 60, signingKeys: undefined },
+      sessions: { refreshTtl: 7 * 86400, absoluteTtl: 30 * 86400, graceSeconds: 30 },
+      tokens: { emailVerificationTtl: 24 * 3600, passwordResetTtl: 3600, passwordResetCodeTtl: 600, maxCodeAttempts: 5 },
+      argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+      hashing: { concurrency: undefined, queueLimit: 64 },
+      admin: undefined,
+      trustProxyHops: 0,
+      rateLimits: [],
+      graphql: { maxDepth: 8, maxAliases: 15, maxCost: 5000, maxTokens: 2000, maxBodyBytes: 100_000 },
+      mail: { pollInterval: 5, maxAttempts: 10, retryDelay: 5 },
+      shutdownDelay: 0,
+      logLevel: 'info',
+    });
+  });
+
+  it('derives the public URL and issuer from PORT, without a trailing slash', () => {
+    expect(loadConfig({ PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
+    const config = loadConfig({ PUBLIC_URL: 'https://api.example.com///' });
+    expect(config.publicUrl).toBe('https://api.example.com');
+    expect(config.jwt.issuer).toBe('https://api.example.com');
+  });
+
+  it('reads durations with units', () => {
+    const config = loadConfig({ ACCESS_TOKEN_TTL: '5m', REFRESH_TOKEN_TTL: '7d', REFRESH_TOKEN_ABSOLUTE_TTL: '30d', MAIL_RETRY_DELAY: '1s', MAIL_POLL_INTERVAL: '90' });
+    expect(config.jwt.accessTokenTtl).toBe(300);
+    expect(config.sessions.refreshTtl).toBe(604_800);
+    expect(config.mail).toMatchObject({ retryDelay: 1, pollInterval: 90 });
+  });
+
+  it('reads TRUST_PROXY as a hop count or a boolean', () => {
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxyHops).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxyHops).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxyHops).toBe(0);
+    expect(problemsOf({ TRUST_PROXY: 'yes' })).toEqual([expect.stringMatching(/^TRUST_PROXY: /)]);
+  });
+
+  it('parses RATE_LIMITS', () => {
+    expect(loadConfig({ RATE_LIMITS: 'logIn.ip=2/60,logIn.account=off' }).rateLimits).toEqual([
+      { operation: 'logIn', scope: 'ip', max: 2, windowSeconds: 60 },
+      { operation: 'logIn', scope: 'account', max: null, windowSeconds: 60 },
+    ]);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['900', 900],
+    ['30s', 30],
+    ['15m', 900],
+    ['12h', 43_200],
+    ['7d', 604_800],
+    [' 2 m ', 120],
+  ])('reads %p as %p seconds', (value, seconds) => {
+    expect(parseDuration(value)).toBe(seconds);
+  });
+
+  it.each(['', '15 minutes', '1.5h', '-5s', '5w', 'm'])('refuses %p', (value) => {
+    expect(() => parseDuration(value)).toThrow(/is not a duration/);
+  });
+});
+
+describe('loadConfig errors', () => {
+  it('lists every bad variable by name in one error', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      ACCESS_TOKEN_TTL: 'soon',
+      DATABASE_URL: 'mysql://localhost/posture',
+      RATE_LIMITS: 'logIn.ip=lots',
+      LOG_LEVEL: 'loud',
+      GRAPHQL_MAX_DEPTH: '0',
+    });
+    for (const name of ['PORT', 'ACCESS_TOKEN_TTL', 'DATABASE_URL', 'RATE_LIMITS', 'LOG_LEVEL', 'GRAPHQL_MAX_DEPTH']) {
+      expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^${name}: `)));
+    }
+    expect(problems).toHaveLength(6);
+    expect(problems.find((p) => p.startsWith('RATE_LIMITS'))).toMatch(/logIn\.ip=lots/);
+    expect(problems.find((p) => p.startsWith('ACCESS_TOKEN_TTL'))).toMatch(/"soon" is not a duration/);
+  });
+
+  it('puts each problem on its own line of the message', () => {
+    expect(() => loadConfig({ PORT: '-1', MAIL_RETRY_DELAY: 'later' })).toThrow(
+      /^Invalid configuration:\n {2}- (PORT|MAIL_RETRY_DELAY): .*\n {2}- (PORT|MAIL_RETRY_DELAY): /,
+    );
+  });
+
+  it('refuses a malformed RATE_LIMITS value', () => {
+    expect(problemsOf({ RATE_LIMITS: 'logIn.ip=10' })).toEqual([expect.stringMatching(/^RATE_LIMITS: "logIn\.ip=10" is not/)]);
+    expect(problemsOf({ RATE_LIMITS: 'logIn.everyone=1/60' })).toEqual([expect.stringMatching(/^RATE_LIMITS: .*scope/)]);
+  });
+
+  it('refuses ADMIN_EMAIL without ADMIN_PASSWORD and the reverse', () => {
+    expect(problemsOf({ ADMIN_EMAIL: 'admin@example.com' })).toEqual([expect.stringMatching(/ADMIN_EMAIL and ADMIN_PASSWORD/)]);
+    expect(problemsOf({ ADMIN_PASSWORD: 'a-long-passphrase' })).toEqual([expect.stringMatching(/ADMIN_EMAIL and ADMIN_PASSWORD/)]);
+    expect(loadConfig({ ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'a-long-passphrase' }).admin).toEqual({
+      email: 'admin@example.com',
+      password: 'a-long-passphrase',
+      username: 'admin',
+    });
+  });
+
+  it('refuses a reset code lifetime over 10 minutes and an access token lifetime over an hour', () => {
+    expect(problemsOf({ PASSWORD_RESET_CODE_TTL: '11m' })).toEqual([expect.stringMatching(/^PASSWORD_RESET_CODE_TTL/)]);
+    expect(problemsOf({ ACCESS_TOKEN_TTL: '2h' })).toEqual([expect.stringMatching(/^ACCESS_TOKEN_TTL/)]);
+  });
+});
+
+describe('production', () => {
+  it('starts with signing keys, SMTP and an https public URL', () => {
+    const config = loadConfig(PRODUCTION);
+    expect(config).toMatchObject({ isProduction: true, publicUrl: 'https://posture.example', smtpUrl: PRODUCTION.SMTP_URL });
+  });
+
+  it('refuses to start without JWT_SIGNING_KEYS, SMTP_URL or PUBLIC_URL, naming each', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^JWT_SIGNING_KEYS: required in production/),
+        expect.stringMatching(/^SMTP_URL: required in production/),
+        expect.stringMatching(/^PUBLIC_URL: required in production/),
+      ]),
+    );
+    expect(problems).toHaveLength(3);
+  });
+
+  it.each(['JWT_SIGNING_KEYS', 'SMTP_URL', 'PUBLIC_URL'])('refuses to start without %s alone', (name) => {
+    const env: Record<string, string> = { ...PRODUCTION };
+    delete env[name];
+    expect(problemsOf(env)).toEqual([expect.stringMatching(new RegExp(`^${name}: required in production`))]);
+  });
+
+  it('refuses a plain-http PUBLIC_URL', () => {
+    expect(problemsOf({ ...PRODUCTION, PUBLIC_URL: 'http://posture.example' })).toEqual([
+      expect.stringMatching(/^PUBLIC_URL: must use https/),
+    ]);
+  });
+
+  it('refuses argon2 parameters under the OWASP minimum', () => {
+    expect(problemsOf({ ...PRODUCTION, ARGON2_MEMORY_KIB: '4096' })).toEqual([expect.stringMatching(/ARGON2_MEMORY_KIB/)]);
+  });
+});
