@@ -21,15 +21,23 @@ export const httpStatusOf: Partial<Record<ErrorCode, number>> = {
   SERVICE_UNAVAILABLE: 503,
 };
 
-/** A failure the client may see: a code from the registry, a safe message and optional details. */
+/**
+ * A failure the client may see: a code from the registry, a safe message and optional details.
+ * Expected outcomes (wrong password, busy, rate limited), so no stack trace is captured: under a
+ * flood of refusals, building stacks was a measurable share of the CPU.
+ */
 export class DomainError extends Error {
-  constructor(
-    public readonly code: ErrorCode,
-    message: string,
-    public readonly details: Record<string, unknown> = {},
-  ) {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'DomainError';
+    this.code = code;
+    this.details = details;
   }
 }
 

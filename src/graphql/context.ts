@@ -7,7 +7,8 @@ import type { User } from '../modules/users/user.entity';
 import { createUserLoaders, type UserLoaders } from '../modules/users/user.loaders';
 
 export interface Viewer {
-  user: User;
+  /** A read-only snapshot; load the entity through the EntityManager to change it. */
+  user: Readonly<User>;
   sessionId: string;
   scope: SessionScope;
 }

@@ -3,6 +3,7 @@ import { invalidToken } from '../../common/errors';
 import { openWith, randomToken, sealWith, sha256 } from '../../common/crypto';
 import type { Config } from '../../config';
 import { User } from '../users/user.entity';
+import { USER_SNAPSHOT_COLUMNS, userSnapshot, type UserRow } from '../users/user.snapshot';
 import type { AccessTokenService } from './access-token.service';
 import { RefreshToken } from './refresh-token.entity';
 import { Session, type SessionScope } from './session.entity';
@@ -117,21 +118,17 @@ export class SessionService {
     return (await this.findPresented(em, refreshToken))?.session_id ?? null;
   }
 
-  /**
-   * The user of a live session, for authenticating an access token's `sid`: one fixed query on
-   * every authenticated request, so it is written out rather than built by the ORM each time.
-   */
-  async findLiveSessionUser(em: EntityManager, sessionId: string, userId: string): Promise<User | null> {
+  /** The user of a live session, for authenticating an access token's `sid` (one fixed query). */
+  async findLiveSessionUser(em: EntityManager, sessionId: string, userId: string): Promise<Readonly<User> | null> {
     if (!UUID.test(sessionId) || !UUID.test(userId)) return null;
-    const rows = await em.execute<Array<Record<string, unknown>>>(
-      `select u.id, u.created_at, u.updated_at, u.email, u.username, u.name, u.email_verified_at,
-              u.is_superuser, u.status, u.tier, u.deleted_at
+    const rows = await em.getConnection().execute<UserRow[]>(
+      `select ${USER_SNAPSHOT_COLUMNS}
          from sessions s join users u on u.id = s.user_id
         where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > now()
           and u.status = 'active' and u.deleted_at is null`,
       [sessionId, userId],
     );
-    return rows[0] ? em.map(User, rows[0]) : null;
+    return rows[0] ? userSnapshot(rows[0]) : null;
   }
 
   private rollingExpiry(now: number, absolute: Date): Date {

@@ -1,0 +1,73 @@
+export const ME_QUERY = '{ me { id email username name emailVerified isSuperuser createdAt } }';
+export const LOG_IN_MUTATION =
+  'mutation LogIn($input: LogInInput!) { logIn(input: $input) { accessToken user { id } } }';
+
+export const isMe = (body: string) => body.includes('"me":{"id":"');
+export const isLoggedIn = (body: string) => body.includes('"accessToken":"');
+export const isBusy = (body: string) => body.includes('"RATE_LIMITED"');
+
+export interface Credentials {
+  usernameOrEmail: string;
+  password: string;
+}
+
+/** One GraphQL call; throws with the server's answer unless it has data and no errors. */
+export async function graphql<T>(baseUrl: string, query: string, variables?: unknown, token?: string): Promise<T> {
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await res.text();
+  let json: { data?: T; errors?: unknown[] };
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${baseUrl}/graphql answered ${res.status}: ${text.slice(0, 500)}`);
+  }
+  if (json.errors?.length || !json.data) throw new Error(`${baseUrl}/graphql answered ${res.status}: ${text.slice(0, 500)}`);
+  return json.data;
+}
+
+export async function logIn(baseUrl: string, credentials: Credentials): Promise<string> {
+  const data = await graphql<{ logIn: { accessToken: string } }>(baseUrl, LOG_IN_MUTATION, { input: credentials });
+  return data.logIn.accessToken;
+}
+
+/** Raw response body of `me`, to check that Posture and the baseline answer alike. */
+export async function meBody(baseUrl: string, token: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: ME_QUERY }),
+  });
+  return res.text();
+}
+
+/** The environment of a Posture child process. */
+export function postureEnv(opts: {
+  dataDir: string;
+  signingKeys: string;
+  issuer: string;
+  databaseEnv: Record<string, string>;
+  hashConcurrency: number;
+  hashQueueLimit: number;
+}): Record<string, string> {
+  return {
+    // Production would demand SMTP and an https PUBLIC_URL; requests run the same code in development.
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    DATA_DIR: opts.dataDir,
+    JWT_SIGNING_KEYS: opts.signingKeys,
+    // Fixed, because the default issuer is PUBLIC_URL, which follows the port of each start.
+    JWT_ISSUER: opts.issuer,
+    JWT_AUDIENCE: 'posture',
+    ACCESS_TOKEN_TTL: '1h',
+    HASH_CONCURRENCY: String(opts.hashConcurrency),
+    HASH_QUEUE_LIMIT: String(opts.hashQueueLimit),
+    // Only the hashing queue may refuse logIns here: the per-IP and per-account limits would stop a benchmark from one address.
+    RATE_LIMITS: 'logIn.ip=off,logIn.account=off',
+    ...opts.databaseEnv,
+  };
+}
