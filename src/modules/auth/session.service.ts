@@ -18,29 +18,27 @@ export interface IssuedTokens {
   accessTokenExpiresAt: Date;
   refreshToken: string;
   refreshTokenExpiresAt: Date;
-  user: User;
+  user: Readonly<User>;
 }
 
 const SEAL_PURPOSE = 'posture refresh successor v1';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-interface PresentedRow {
-  id: string;
+/** A presented refresh token with its session and the session's user. */
+interface PresentedRow extends UserRow {
+  token_id: string;
   parent_id: string | null;
-  expires_at: Date;
-  rotated_at: Date | null;
+  token_expires_at: string | Date;
+  rotated_at: string | Date | null;
   sealed_successor: string | null;
   session_id: string;
-  user_id: string;
   scope: SessionScope;
-  session_expires_at: Date;
-  revoked_at: Date | null;
+  session_expires_at: string | Date;
+  revoked_at: string | Date | null;
 }
 
-type Raw<T> = { [K in keyof T]: T[K] extends Date ? string | Date : T[K] extends Date | null ? string | Date | null : T[K] };
-
 // Raw SQL bypasses the ORM's type mapping, and MikroORM has pg return timestamps as strings.
-const asDate = <T extends string | Date | null>(v: T) => (v === null ? null : new Date(v)) as T extends null ? null : Date;
+const ms = (v: string | Date) => new Date(v).getTime();
 
 /** Sessions as refresh-token families: issue, rotate, detect reuse, revoke. */
 export class SessionService {
@@ -76,23 +74,25 @@ export class SessionService {
   async refresh(em: EntityManager, presented: string): Promise<IssuedTokens> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = await this.findPresented(em, presented);
-      if (!row || row.revoked_at || row.session_expires_at.getTime() <= Date.now()) throw invalidToken();
-      const user = await em.findOne(User, { id: row.user_id, deletedAt: null, status: 'active' });
-      if (!user) throw invalidToken();
+      const now = Date.now();
+      if (!row || row.revoked_at || ms(row.session_expires_at) <= now || row.status !== 'active' || row.deleted_at) {
+        throw invalidToken();
+      }
+      const user = userSnapshot(row);
 
       if (!row.rotated_at) {
-        if (row.expires_at.getTime() <= Date.now()) throw invalidToken();
+        if (ms(row.token_expires_at) <= now) throw invalidToken();
         const rotated = await this.rotate(em, row, presented);
         if (rotated) return this.withAccessToken(user, row.session_id, row.scope, rotated.token, rotated.expiresAt);
         continue; // lost a race with a parallel refresh of the same token: now it is a grace retry
       }
 
-      const graceEnds = row.rotated_at.getTime() + this.config.graceSeconds * 1000;
-      const successor = row.sealed_successor && Date.now() <= graceEnds ? openWith(presented, SEAL_PURPOSE, row.sealed_successor) : null;
+      const withinGrace = now <= ms(row.rotated_at) + this.config.graceSeconds * 1000;
+      const successor = row.sealed_successor && withinGrace ? openWith(presented, SEAL_PURPOSE, row.sealed_successor) : null;
       if (successor) {
         const current = await this.findPresented(em, successor);
-        if (current && !current.rotated_at && current.expires_at.getTime() > Date.now()) {
-          return this.withAccessToken(user, row.session_id, row.scope, successor, current.expires_at);
+        if (current && !current.rotated_at && ms(current.token_expires_at) > now) {
+          return this.withAccessToken(user, row.session_id, row.scope, successor, new Date(current.token_expires_at));
         }
       }
       await this.revokeSession(em, row.session_id, 'refresh_token_reuse');
@@ -137,22 +137,14 @@ export class SessionService {
 
   private async findPresented(em: EntityManager, token: string): Promise<PresentedRow | null> {
     if (token.length === 0 || token.length > 256) return null;
-    const rows = await em.execute<Array<Raw<PresentedRow>>>(
-      `select rt.id, rt.parent_id, rt.expires_at, rt.rotated_at, rt.sealed_successor,
-              s.id as session_id, s.user_id, s.scope, s.expires_at as session_expires_at, s.revoked_at
-         from refresh_tokens rt join sessions s on s.id = rt.session_id
+    const rows = await em.getConnection().execute<PresentedRow[]>(
+      `select rt.id as token_id, rt.parent_id, rt.expires_at as token_expires_at, rt.rotated_at, rt.sealed_successor,
+              s.id as session_id, s.scope, s.expires_at as session_expires_at, s.revoked_at, ${USER_SNAPSHOT_COLUMNS}
+         from refresh_tokens rt join sessions s on s.id = rt.session_id join users u on u.id = s.user_id
         where rt.token_hash = ?`,
       [sha256(token)],
     );
-    const row = rows[0];
-    if (!row) return null;
-    return {
-      ...row,
-      expires_at: asDate(row.expires_at),
-      rotated_at: asDate(row.rotated_at),
-      session_expires_at: asDate(row.session_expires_at),
-      revoked_at: asDate(row.revoked_at),
-    };
+    return rows[0] ?? null;
   }
 
   private async rotate(
@@ -162,18 +154,18 @@ export class SessionService {
   ): Promise<{ token: string; expiresAt: Date } | null> {
     const token = randomToken(32);
     const now = Date.now();
-    const expiresAt = this.rollingExpiry(now, row.session_expires_at);
+    const expiresAt = this.rollingExpiry(now, new Date(row.session_expires_at));
     return em.transactional(async (tx) => {
       const claimed = await tx.nativeUpdate(
         RefreshToken,
-        { id: row.id, rotatedAt: null },
+        { id: row.token_id, rotatedAt: null },
         { rotatedAt: new Date(now), sealedSuccessor: sealWith(presented, SEAL_PURPOSE, token) },
       );
       if (claimed === 0) return null;
       tx.create(RefreshToken, {
         session: tx.getReference(Session, row.session_id),
         tokenHash: sha256(token),
-        parentId: row.id,
+        parentId: row.token_id,
         expiresAt,
       });
       // The parent's grace ends once its successor is itself rotated.
@@ -184,7 +176,7 @@ export class SessionService {
   }
 
   private async withAccessToken(
-    user: User,
+    user: Readonly<User>,
     sessionId: string,
     scope: SessionScope,
     refreshToken: string,
