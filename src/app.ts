@@ -105,7 +105,7 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
     const policies = resolvePolicies(config.rateLimits);
 
     const httpServer = http.createServer({ keepAliveTimeout: 5000, requestTimeout: 30_000 });
-    const apollo = createApolloServer({ schema, config, logger, httpServer, limiter, policies });
+    const apollo = createApolloServer({ schema, config, logger, httpServer, limiter, policies, passwords });
     await apollo.start();
     cleanups.push(() => apollo.stop());
 

@@ -15,6 +15,8 @@ import { createFormatError } from './graphql/errors';
 import { queryLimitRules } from './graphql/limits';
 import type { Logger } from './logger';
 import type { AccessTokenService } from './modules/auth/access-token.service';
+import { hashingAdmissionPlugin } from './modules/auth/hashing-admission.plugin';
+import type { PasswordService } from './modules/auth/password.service';
 import type { SessionService } from './modules/auth/session.service';
 import type { SigningKeys } from './modules/auth/signing-keys';
 import { rateLimitPlugin } from './modules/rate-limit/rate-limit.plugin';
@@ -28,6 +30,7 @@ export function createApolloServer(deps: {
   httpServer: http.Server;
   limiter: RateLimiter;
   policies: Map<string, RateLimitPolicy[]>;
+  passwords: PasswordService;
 }): ApolloServer<Context> {
   const { config } = deps;
   return new ApolloServer<Context>({
@@ -49,7 +52,9 @@ export function createApolloServer(deps: {
       config.isProduction
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
+      // Rate limits first: a limited client is told so, rather than that the server is busy.
       rateLimitPlugin(deps.limiter, deps.policies),
+      hashingAdmissionPlugin(deps.passwords),
     ],
   });
 }

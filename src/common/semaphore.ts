@@ -17,9 +17,14 @@ export class Semaphore {
     return this.waiting.length;
   }
 
+  /** Whether a task started now would run or wait rather than be refused. */
+  hasCapacity(): boolean {
+    return this.active < this.concurrency || this.waiting.length < this.queueLimit;
+  }
+
   /** RATE_LIMITED now if a task would be refused, before the caller spends anything on it. */
   assertCapacity(): void {
-    if (this.active >= this.concurrency && this.waiting.length >= this.queueLimit) throw busy();
+    if (!this.hasCapacity()) throw busy();
   }
 
   async run<T>(task: () => Promise<T>): Promise<T> {

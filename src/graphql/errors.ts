@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import {
   ConstraintViolationException,
@@ -22,6 +23,16 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   ErrorCode.RATE_LIMITED,
 ]);
+
+/** RATE_LIMITED for a whole request refused before execution: HTTP 429 with Retry-After. */
+export const rateLimitedError = (message: string, retryAfter: number) =>
+  new GraphQLError(message, {
+    extensions: {
+      code: ErrorCode.RATE_LIMITED,
+      retryAfter,
+      http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) },
+    },
+  });
 
 type Formatted = GraphQLFormattedError;
 const shape = (formatted: Formatted, message: string, extensions: Record<string, unknown>): Formatted => ({

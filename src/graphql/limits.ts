@@ -1,9 +1,9 @@
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { GraphQLError, Kind, type FragmentDefinitionNode, type ValidationContext, type ValidationRule } from 'graphql';
+import { GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Config } from '../config';
-import { collectRootFields } from './root-fields';
+import { collectRootFields, fragmentsOf } from './root-fields';
 
 /**
  * Sensitive root fields may appear once per request: twenty aliased logIns are refused before
@@ -12,12 +12,8 @@ import { collectRootFields } from './root-fields';
 export function oncePerRequestRule(fieldNames: ReadonlySet<string>): ValidationRule {
   return (context) => ({
     OperationDefinition(operation) {
-      const fragments: Record<string, FragmentDefinitionNode> = {};
-      for (const def of context.getDocument().definitions) {
-        if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
-      }
       const counts = new Map<string, number>();
-      for (const field of collectRootFields(operation, fragments)) {
+      for (const field of collectRootFields(operation, fragmentsOf(context.getDocument()))) {
         const name = field.name.value;
         if (!fieldNames.has(name)) continue;
         counts.set(name, (counts.get(name) ?? 0) + 1);

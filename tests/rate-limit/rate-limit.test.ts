@@ -355,6 +355,8 @@ describe('the hashing queue', () => {
       for (const { res, ms } of busy) {
         expect(res.errors![0]!.message).toMatch(/busy/i);
         expect(res.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 1 });
+        expect(res.status).toBe(429); // shed before execution
+        expect(res.headers.get('retry-after')).toBe('1');
         expect(ms).toBeLessThan(5000); // refused at once, not after a timeout
       }
     } finally {

@@ -53,6 +53,10 @@ export class PasswordService {
     return this.queue.concurrency;
   }
 
+  hasCapacity(): boolean {
+    return this.queue.hasCapacity();
+  }
+
   /** Refuses (RATE_LIMITED) when the hashing queue is full, so a flood is turned away before any lookup. */
   assertCapacity(): void {
     this.queue.assertCapacity();

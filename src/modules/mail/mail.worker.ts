@@ -78,7 +78,11 @@ export class MailWorker {
     for (;;) {
       if (this.stopped) return;
       const rows = await this.claim();
-      for (const row of rows) await this.deliver(row);
+      for (const row of rows) {
+        // Stopping waits for one message at most; the rest of the batch returns when its lease ends.
+        if (this.stopped) return;
+        await this.deliver(row);
+      }
       if (rows.length < BATCH) return;
     }
   }

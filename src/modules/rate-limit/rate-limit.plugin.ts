@@ -1,9 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { HeaderMap } from '@apollo/server';
-import { getArgumentValues, GraphQLError, type GraphQLObjectType } from 'graphql';
+import { getArgumentValues, type GraphQLObjectType } from 'graphql';
 import { DomainError, ErrorCode } from '../../common/errors';
 import type { Context } from '../../graphql/context';
-import { collectRootFields } from '../../graphql/root-fields';
+import { rateLimitedError } from '../../graphql/errors';
+import { collectRootFields, fragmentsOf } from '../../graphql/root-fields';
 import { User } from '../users/user.entity';
 import { parseLoginName } from '../users/user.rules';
 import { ACCOUNT_ARGUMENT, type RateLimitPolicy } from './rate-limit.policies';
@@ -39,15 +39,6 @@ async function identityFor(scope: RateLimitPolicy['scope'], ctx: Context, args: 
   }
 }
 
-const rateLimited = (message: string, retryAfter: number) =>
-  new GraphQLError(message, {
-    extensions: {
-      code: ErrorCode.RATE_LIMITED,
-      retryAfter,
-      http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) },
-    },
-  });
-
 /**
  * Applies the rate-limit policies once per root field occurrence, before execution: every alias
  * counts, and a limited request fails whole with RATE_LIMITED (HTTP 429).
@@ -61,10 +52,7 @@ export function rateLimitPlugin(limiter: RateLimiter, policies: Map<string, Rate
           const root: GraphQLObjectType | null | undefined =
             operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'query' ? schema.getQueryType() : null;
           if (!root) return;
-          const fragments = Object.fromEntries(
-            document.definitions.flatMap((d) => (d.kind === 'FragmentDefinition' ? [[d.name.value, d]] : [])),
-          );
-          for (const field of collectRootFields(operation, fragments)) {
+          for (const field of collectRootFields(operation, fragmentsOf(document))) {
             const name = field.name.value;
             const fieldPolicies = policies.get(name);
             const definition = root.getFields()[name];
@@ -83,12 +71,22 @@ export function rateLimitPlugin(limiter: RateLimiter, policies: Map<string, Rate
                 limited = await limiter.consume(identity, policy);
               } catch (err) {
                 // The shared counter stayed locked: busy, not an internal error.
-                if (err instanceof DomainError && err.code === ErrorCode.RATE_LIMITED) throw rateLimited(err.message, 1);
+                if (err instanceof DomainError && err.code === ErrorCode.RATE_LIMITED) throw rateLimitedError(err.message, 1);
                 throw err;
               }
-              if (limited) throw rateLimited(`Too many ${name} attempts; try again later.`, policy.windowSeconds);
+              if (limited) throw rateLimitedError(`Too many ${name} attempts; try again later.`, policy.windowSeconds);
             }
           }
+        },
+        // A request refused whole as RATE_LIMITED, wherever the refusal came from (a limit here, or a
+        // full hashing queue in a service), answers 429 with Retry-After.
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          const { data, errors } = response.body.singleResult;
+          if (data != null || !errors?.length || !errors.every((e) => e.extensions?.code === ErrorCode.RATE_LIMITED)) return;
+          response.http.status = 429;
+          const retryAfter = Math.max(...errors.map((e) => Number(e.extensions?.retryAfter) || 1));
+          response.http.headers.set('retry-after', String(retryAfter));
         },
       };
     },
