@@ -1,21 +1,10 @@
 import { generateSigningKey } from '../../src/modules/auth/signing-keys';
 import { codes } from '../support/graphql';
-import { TestInbox } from '../support/smtp';
-import { createTestDatabase, createVerifiedUser, ME, newAccount, SIGN_UP, startTestApp, type TestApp, type TestDatabase } from '../support/test-app';
+import { createVerifiedUser, ME, newAccount, sharedPerFile, SIGN_UP, startTestApp, type TestApp } from '../support/test-app';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-// One database and inbox; one app at a time (the embedded PGlite serves a single connection).
-let db: TestDatabase;
-let inbox: TestInbox;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  inbox = await new TestInbox().start();
-});
-afterAll(async () => {
-  await inbox?.stop();
-  await db?.drop();
-});
+const shared = sharedPerFile();
 
 type Mode = 'test' | 'development' | 'production';
 
@@ -24,7 +13,7 @@ function appIn(mode: Mode): () => TestApp {
   let t: TestApp | undefined;
   beforeAll(async () => {
     const production = { JWT_SIGNING_KEYS: JSON.stringify({ keys: [await generateSigningKey()] }), PUBLIC_URL: 'https://posture.test' };
-    t = await startTestApp({ db, inbox, env: { NODE_ENV: mode, ...(mode === 'production' ? production : {}) } });
+    t = await startTestApp({ ...shared, env: { NODE_ENV: mode, ...(mode === 'production' ? production : {}) } });
   });
   afterAll(() => t?.stop());
   return () => t!;

@@ -2,26 +2,15 @@ import http from 'node:http';
 import type { JWK } from 'jose';
 import { generateSigningKey } from '../../src/modules/auth/signing-keys';
 import { codes, type GraphQLResponse } from '../support/graphql';
-import { TestInbox } from '../support/smtp';
-import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/test-app';
+import { sharedPerFile, startTestApp, type TestApp } from '../support/test-app';
 
-// One database and inbox; one app at a time (the embedded PGlite serves a single connection).
-let db: TestDatabase;
-let inbox: TestInbox;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  inbox = await new TestInbox().start();
-});
-afterAll(async () => {
-  await inbox?.stop();
-  await db?.drop();
-});
+const shared = sharedPerFile();
 
 /** The app of one describe block, started before its tests and stopped after them. */
 function appWith(env: () => Promise<Record<string, string>> | Record<string, string>): () => TestApp {
   let t: TestApp | undefined;
   beforeAll(async () => {
-    t = await startTestApp({ db, inbox, env: await env() });
+    t = await startTestApp({ ...shared, env: await env() });
   });
   afterAll(() => t?.stop());
   return () => t!;

@@ -1,34 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { codes, type GraphQLResponse, type RequestOptions } from '../support/graphql';
-import { linkToken, TestInbox } from '../support/smtp';
+import { linkToken } from '../support/smtp';
 import {
-  createTestDatabase,
   createVerifiedUser,
   LOG_IN,
   newAccount,
+  sharedPerFile,
   SIGN_UP,
   startTestApp,
   type TestApp,
-  type TestDatabase,
 } from '../support/test-app';
 
-// The apps of this file share one database and inbox, and run one at a time (the embedded
-// PGlite serves a single connection); each app has its own counters.
-let db: TestDatabase;
-let inbox: TestInbox;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  inbox = await new TestInbox().start();
-});
-afterAll(async () => {
-  await inbox?.stop();
-  await db?.drop();
-});
+const shared = sharedPerFile();
 
 /** An app with cheap argon2 (the limits, not the hashing, are under test) and the given env. */
 function start(env: Record<string, string>): Promise<TestApp> {
-  return startTestApp({ db, inbox, env: { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', ...env } });
+  return startTestApp({ ...shared, env: { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', ...env } });
 }
 
 /** The app of one describe block, started before its tests and stopped after them. */
@@ -78,7 +65,7 @@ async function verifiedAccount(t: TestApp, options: RequestOptions = from(nextIp
   const account = newAccount('rl');
   const signUp = await t.gql(SIGN_UP, { input: account }, options);
   expect(signUp.errors).toBeUndefined();
-  const mail = await inbox.waitFor(account.email, /confirm/i);
+  const mail = await shared.inbox.waitFor(account.email, /confirm/i);
   expect((await t.gql(VERIFY, { t: linkToken(mail, 'verify-email') })).data).toEqual({ verifyEmail: true });
   return { ...account, id: signUp.data!.signUp.user.id as string };
 }
@@ -326,8 +313,7 @@ describe('the hashing queue', () => {
   it('turns a flood of logIns away as busy, never as an internal error, while other requests are answered', async () => {
     // Real argon2 cost here: one hash at a time, one waiting, the rest refused at once.
     const t = await startTestApp({
-      db,
-      inbox,
+      ...shared,
       env: { RATE_LIMITS: 'logIn.ip=off,logIn.account=off', HASH_CONCURRENCY: '1', HASH_QUEUE_LIMIT: '1' },
     });
     try {

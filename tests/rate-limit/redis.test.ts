@@ -1,26 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { codes, type GraphQLResponse } from '../support/graphql';
-import { TestInbox } from '../support/smtp';
-import { createTestDatabase, LOG_IN, startTestApp, type TestApp, type TestDatabase } from '../support/test-app';
+import { LOG_IN, sharedPerFile, startTestApp, type TestApp } from '../support/test-app';
 
-let db: TestDatabase;
-let inbox: TestInbox;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  inbox = await new TestInbox().start();
-});
-afterAll(async () => {
-  await inbox?.stop();
-  await db?.drop();
-});
+const shared = sharedPerFile();
 
 /** Runs `fn` against apps started with the given envs (cheap argon2), stopped afterwards. */
 async function withApps<T>(envs: Array<Record<string, string>>, fn: (...apps: TestApp[]) => Promise<T>): Promise<T> {
   const apps: TestApp[] = [];
   try {
-    for (const env of envs) apps.push(await startTestApp({ db, inbox, env: { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', ...env } }));
+    for (const env of envs) apps.push(await startTestApp({ ...shared, env: { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', ...env } }));
     return await fn(...apps);
   } finally {
     for (const t of apps) await t.stop();

@@ -134,6 +134,23 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 }
 
 /**
+ * One database and SMTP inbox for a whole test file, for files that start several apps in turn
+ * (one at a time: the embedded PGlite serves a single connection). Pass it to startTestApp.
+ */
+export function sharedPerFile(): { db: TestDatabase; inbox: TestInbox } {
+  const shared = {} as { db: TestDatabase; inbox: TestInbox };
+  beforeAll(async () => {
+    shared.db = await createTestDatabase();
+    shared.inbox = await new TestInbox().start();
+  });
+  afterAll(async () => {
+    await shared.inbox?.stop();
+    await shared.db?.drop();
+  });
+  return shared;
+}
+
+/**
  * Runs `fn` with the app restarted under env overrides, then restarts it as it was. (In embedded
  * runs the database is one PGlite session, so a second app cannot run beside the first.)
  */
