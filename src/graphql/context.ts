@@ -4,7 +4,6 @@ import type { AccessTokenService } from '../modules/auth/access-token.service';
 import type { SessionScope } from '../modules/auth/session.entity';
 import type { ClientMeta, SessionService } from '../modules/auth/session.service';
 import type { User } from '../modules/users/user.entity';
-import { createUserLoaders, type UserLoaders } from '../modules/users/user.loaders';
 
 export interface Viewer {
   /** A read-only snapshot; load the entity through the EntityManager to change it. */
@@ -31,9 +30,8 @@ export class RequestAuth {
   ) {}
 
   /** null when anonymous; UNAUTHENTICATED for a token that is malformed, invalid, expired or revoked. */
-  async viewer(): Promise<Viewer | null> {
-    const viewer = await (this.cached ??= this.load());
-    return viewer;
+  viewer(): Promise<Viewer | null> {
+    return (this.cached ??= this.load());
   }
 
   /** Like viewer(), but a bad token counts as anonymous. */
@@ -57,7 +55,6 @@ export interface Context {
   em: EntityManager;
   meta: RequestMeta;
   auth: RequestAuth;
-  loaders: { users: UserLoaders };
 }
 
 export function createContext(
@@ -66,5 +63,5 @@ export function createContext(
   authorization: string | undefined,
   deps: { accessTokens: AccessTokenService; sessions: SessionService },
 ): Context {
-  return { em, meta, auth: new RequestAuth(authorization, em, deps), loaders: { users: createUserLoaders(em) } };
+  return { em, meta, auth: new RequestAuth(authorization, em, deps) };
 }

@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GraphQLResolveInfo } from 'graphql';
-import { getGraphQLRateLimiter, InMemoryStore, RedisStore } from 'graphql-rate-limit';
+import { getGraphQLRateLimiter, RedisStore } from 'graphql-rate-limit';
 import type { Redis } from 'ioredis';
 import { randomToken } from '../../common/crypto';
 import { busy } from '../../common/errors';
 import type { Logger } from '../../logger';
+import { MemoryStore } from './memory-store';
 import type { RateLimitPolicy } from './rate-limit.policies';
 
 type Limiter = ReturnType<typeof getGraphQLRateLimiter>;
@@ -19,6 +20,7 @@ const LOCK_WAIT_MS = 1000;
  * short Redis lock. When Redis fails, counting falls back to this process's memory, not to no limit.
  */
 export class RateLimiter {
+  readonly memoryStore = new MemoryStore();
   private readonly memory: Limiter;
   private readonly shared: Limiter | null;
   private readonly chains = new Map<string, Promise<unknown>>();
@@ -28,7 +30,7 @@ export class RateLimiter {
     private readonly logger: Logger,
   ) {
     const options = { identifyContext: (ctx: { identity: string }) => ctx.identity, formatError: () => 'limited' };
-    this.memory = getGraphQLRateLimiter({ ...options, store: new InMemoryStore() });
+    this.memory = getGraphQLRateLimiter({ ...options, store: this.memoryStore });
     this.shared = redis ? getGraphQLRateLimiter({ ...options, store: new RedisStore(redis) }) : null;
   }
 
@@ -48,7 +50,9 @@ export class RateLimiter {
     const call = (limiter: Limiter) =>
       limiter(
         { parent: undefined, args: {}, context: { identity }, info: { fieldName: policy.operation } as GraphQLResolveInfo },
-        { max: policy.max, window: `${policy.windowSeconds}s` },
+        // Refused calls are not recorded: a key then holds at most `max` timestamps however hard it
+        // is hammered, and the window still admits exactly `max` calls.
+        { max: policy.max, window: `${policy.windowSeconds}s`, uncountRejected: true },
       ).then((message) => message !== undefined);
 
     if (!this.shared || !this.redis) return call(this.memory);
