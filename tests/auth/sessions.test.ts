@@ -82,15 +82,15 @@ describe('refresh tokens', () => {
   });
 
   it('expire: the rolling lifetime is extended by each refresh but never past the absolute one', async () => {
-    await withEnv(t, { REFRESH_TOKEN_TTL: '2s', REFRESH_TOKEN_ABSOLUTE_TTL: '3s' }, async () => {
+    await withEnv(t, { REFRESH_TOKEN_TTL: '3s', REFRESH_TOKEN_ABSOLUTE_TTL: '4s' }, async () => {
       const g = t;
       const user = await createVerifiedUser(g);
-      await new Promise((r) => setTimeout(r, 1200));
+      await new Promise((r) => setTimeout(r, 1500)); // refreshed 1.5 s in: 1.5 s of the rolling 3 s to spare
       const r1 = await refresh(g, user.tokens.refreshToken);
       expect(r1.errors).toBeUndefined();
       const expiresAt = Date.parse(r1.data!.refreshSession.refreshTokenExpiresAt);
-      const sessionStart = Date.parse(user.tokens.refreshTokenExpiresAt) - 2000;
-      expect(expiresAt).toBeLessThanOrEqual(sessionStart + 3000 + 50); // capped by the absolute lifetime
+      const sessionStart = Date.parse(user.tokens.refreshTokenExpiresAt) - 3000;
+      expect(expiresAt).toBeLessThanOrEqual(sessionStart + 4000 + 50); // capped by the absolute lifetime
       await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 200));
       expect(codes(await refresh(g, r1.data!.refreshSession.refreshToken))).toEqual(['INVALID_TOKEN']);
     });
