@@ -1,16 +1,6 @@
-import { DomainError } from '../../src/common/errors';
 import { isCommonPassword } from '../../src/modules/auth/common-passwords';
 import { assertAcceptablePassword, PASSWORD_MAX, PASSWORD_MIN } from '../../src/modules/auth/password.service';
-
-function rejection(check: () => unknown): DomainError {
-  try {
-    check();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DomainError);
-    return err as DomainError;
-  }
-  throw new Error('expected the password to be rejected');
-}
+import { rejection } from '../support/rejection';
 
 const accepts = (password: string, personal?: { email?: string; username?: string }) =>
   expect(() => assertAcceptablePassword(password, 'password', personal)).not.toThrow();

@@ -1,4 +1,3 @@
-import { DomainError } from '../../src/common/errors';
 import {
   assertEmail,
   assertName,
@@ -7,17 +6,7 @@ import {
   normalizeUsername,
   parseLoginName,
 } from '../../src/modules/users/user.rules';
-
-/** The error a rule throws, so that its code and field can be asserted. */
-function rejection(rule: () => unknown): DomainError {
-  try {
-    rule();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DomainError);
-    return err as DomainError;
-  }
-  throw new Error('expected the rule to reject the input');
-}
+import { rejection } from '../support/rejection';
 
 describe('email', () => {
   it('is normalized by trimming and lower-casing', () => {

@@ -1,0 +1,12 @@
+import { DomainError } from '../../src/common/errors';
+
+/** The DomainError a rule throws, so that its code and field can be asserted. */
+export function rejection(rule: () => unknown): DomainError {
+  try {
+    rule();
+  } catch (err) {
+    expect(err).toBeInstanceOf(DomainError);
+    return err as DomainError;
+  }
+  throw new Error('expected the rule to reject the input');
+}
