@@ -16,7 +16,8 @@ async function main() {
     throw err;
   }
   const app = await startApp(config);
-  app.logger.info(`Posture is listening on port ${config.port}: GraphQL at ${config.publicUrl}/graphql`);
+  const port = new URL(app.url).port; // the bound port, also when PORT=0 asked for any free one
+  app.logger.info({ port: Number(port) }, `Posture is listening on port ${port}: GraphQL at ${config.publicUrl}/graphql`);
 
   let stopping = false;
   const shutdown = (signal: string) => {

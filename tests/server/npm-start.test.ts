@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { codes, postGraphQL } from '../support/graphql';
@@ -8,14 +7,6 @@ import { linkToken, TestInbox } from '../support/smtp';
 import { LOG_IN, ME, newAccount, REFRESH, SIGN_UP } from '../support/test-app';
 
 const ROOT = path.join(__dirname, '../..');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 interface Started {
   child: ChildProcess;
@@ -32,12 +23,15 @@ async function npmStart(env: Record<string, string>): Promise<Started> {
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const url = `http://127.0.0.1:${env.PORT}`;
+  // PORT=0: the server takes any free port and logs it, so no other process can take it first.
   const deadline = Date.now() + 150_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
-    const up = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-    if (up) return { child, url, output: () => output };
+    const port = /"port":(\d+),"msg":"Posture is listening/.exec(output)?.[1];
+    if (port) {
+      const url = `http://127.0.0.1:${port}`;
+      if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return { child, url, output: () => output };
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`npm start did not become ready:\n${output}`);
@@ -64,8 +58,8 @@ describe('npm start with no database configured', () => {
   let env: Record<string, string>;
   beforeAll(async () => {
     inbox = await new TestInbox().start();
-    const port = String(await freePort());
-    env = { PORT: port, DATA_DIR: dataDir, SMTP_URL: inbox.url, PUBLIC_URL: `http://localhost:${port}`, LOG_LEVEL: 'warn' };
+    // info: when the test fails, the server's output shows whether it listened and delivered mail.
+    env = { PORT: '0', DATA_DIR: dataDir, SMTP_URL: inbox.url, PUBLIC_URL: 'http://localhost:4000', LOG_LEVEL: 'info' };
   });
   afterAll(async () => {
     await inbox.stop();
