@@ -5,39 +5,46 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Redis } from 'ioredis';
 import type { Config } from './config';
+import { systemClock, type Clock } from './common/clock';
 import { withTimeout } from './common/timeout';
+import { AfterCommitHooks } from './db/after-commit';
 import { startEmbeddedDatabase } from './db/embedded';
 import { initOrm } from './db/orm';
 import { buildAppSchema } from './graphql/schema';
 import { createLogger, type Logger } from './logger';
-import { ensureAdmin } from './modules/admin/admin.bootstrap';
-import { AccessTokenService } from './modules/auth/access-token.service';
-import { AuthResolver } from './modules/auth/auth.resolver';
-import { AuthService } from './modules/auth/auth.service';
-import { OneTimeTokenService } from './modules/auth/one-time-token.service';
-import { PasswordService } from './modules/auth/password.service';
-import { SessionService } from './modules/auth/session.service';
-import { SigningKeys } from './modules/auth/signing-keys';
-import { createMailTransport } from './modules/mail/mail.transport';
-import { CleanupJob } from './modules/maintenance/cleanup.job';
-import { MailWorker } from './modules/mail/mail.worker';
-import { resolvePolicies } from './modules/rate-limit/rate-limit.policies';
+import { modules } from './modules';
+import type { AuthService } from './modules/auth/auth.service';
+import type { PasswordService } from './modules/auth/password.service';
+import type { SigningKeys } from './modules/auth/signing-keys';
+import type { MailWorker } from './modules/mail/mail.worker';
+import type { CleanupJob } from './modules/maintenance/cleanup.job';
+import type { AppServices, ModuleContext, ResolverClass, Worker } from './modules/module';
+import { ConfiguredRateLimits } from './modules/rate-limit/rate-limit.policies';
 import { RateLimiter } from './modules/rate-limit/rate-limiter';
-import { UserResolver } from './modules/users/user.resolver';
 import { createApolloServer, createRequestListener } from './server';
 
 export interface App {
   config: Config;
   logger: Logger;
+  clock: Clock;
   /** Base URL the server listens on, e.g. http://127.0.0.1:4000 */
   url: string;
   orm: MikroORM;
+  /** Every module's services, by name. */
+  services: AppServices;
   passwords: PasswordService;
+  auth: AuthService;
   mailWorker: MailWorker;
   cleanupJob: CleanupJob;
   keys: SigningKeys;
-  /** Readiness turns 503, in-flight requests finish, the worker stops, connections close. */
+  /** Readiness turns 503, in-flight requests finish, the workers stop, connections close. */
   stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** The services' clock; tests pass a ManualClock to reach expiries without sleeping. */
+  clock?: Clock;
 }
 
 async function connectRedis(url: string, keyPrefix: string, logger: Logger): Promise<Redis> {
@@ -59,9 +66,21 @@ async function connectRedis(url: string, keyPrefix: string, logger: Logger): Pro
   return redis;
 }
 
-/** Starts Posture: database (embedded or URL) → ORM and migrations → services → HTTP server → mail worker. */
-export async function startApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
+/** Sets up every module in list order: services, then after-commit hooks and start-up work. */
+async function setUpModules(ctx: ModuleContext, hooks: AfterCommitHooks): Promise<AppServices> {
+  for (const module of modules) Object.assign(ctx.services, await module.services?.(ctx));
+  const services = ctx.services as AppServices;
+  for (const module of modules) {
+    for (const { entity, wake } of module.wakeOnCommit ?? []) hooks.on(entity, () => wake(services));
+  }
+  for (const module of modules) await module.onStart?.(services, ctx);
+  return services;
+}
+
+/** Starts Posture: database (embedded or URL) → ORM and migrations → modules → HTTP server → workers. */
+export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
   const cleanups: Array<() => Promise<void> | void> = [];
   const cleanUp = async () => {
     for (const fn of cleanups.reverse()) await fn();
@@ -70,44 +89,48 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
   try {
     const embedded = config.databaseUrl ? null : await startEmbeddedDatabase(config.dataDir, logger);
     if (embedded) cleanups.push(() => embedded.stop());
+    const afterCommit = new AfterCommitHooks();
     // PGlite is one PostgreSQL session: one connection.
-    const orm = await initOrm(config.databaseUrl ?? embedded!.url, { poolMax: embedded ? 1 : config.databasePoolMax, logger });
+    const orm = await initOrm(config.databaseUrl ?? embedded!.url, {
+      poolMax: embedded ? 1 : config.databasePoolMax,
+      logger,
+      subscribers: [afterCommit],
+    });
     cleanups.push(() => orm.close());
 
-    const keys = await SigningKeys.load(config, logger);
-    const passwords = new PasswordService(config);
-    const accessTokens = new AccessTokenService(keys, config.jwt);
-    const sessions = new SessionService(accessTokens, config.sessions);
-    const oneTimeTokens = new OneTimeTokenService(config.tokens);
-    const transport = createMailTransport(config.smtpUrl, config.mailFrom, logger);
-    cleanups.push(() => transport.close());
-    const mailWorker = new MailWorker(orm, transport, logger, config.mail);
-    cleanups.push(() => mailWorker.stop());
-    const auth = new AuthService({ config, passwords, sessions, oneTimeTokens, mailQueued: () => mailWorker.kick() });
-
-    if (config.admin) await ensureAdmin(orm.em.fork(), config.admin, passwords, logger);
+    const services = await setUpModules(
+      { config, logger, orm, clock, services: {}, onStop: (fn) => cleanups.push(fn) },
+      afterCommit,
+    );
 
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, config.redisKeyPrefix, logger) : null;
     if (redis) cleanups.push(() => redis.disconnect());
     const limiter = new RateLimiter(redis, logger);
 
-    const resolvers = new Map<unknown, unknown>([
-      [UserResolver, new UserResolver()],
-      [AuthResolver, new AuthResolver(auth, sessions)],
-    ]);
-    const schema = await buildAppSchema({ get: (cls) => resolvers.get(cls) });
-    const rootFields = new Set([
-      ...Object.keys(schema.getQueryType()?.getFields() ?? {}),
-      ...Object.keys(schema.getMutationType()?.getFields() ?? {}),
-    ]);
-    const unknown = config.rateLimits.filter((o) => !rootFields.has(o.operation)).map((o) => o.operation);
-    if (unknown.length) throw new Error(`RATE_LIMITS names operations the API does not have: ${unknown.join(', ')}`);
-    const policies = resolvePolicies(config.rateLimits);
+    const resolvers = new Map<unknown, object>();
+    const schema = await buildAppSchema({
+      get: (cls) => {
+        if (!resolvers.has(cls)) resolvers.set(cls, new (cls as ResolverClass)(services));
+        return resolvers.get(cls);
+      },
+    });
+    const limits = new ConfiguredRateLimits(schema, config.rateLimits);
 
     const httpServer = http.createServer({ keepAliveTimeout: 5000, requestTimeout: 30_000 });
-    const apollo = createApolloServer({ schema, config, logger, httpServer, limiter, policies, passwords });
+    const apollo = createApolloServer({
+      schema,
+      config,
+      logger,
+      httpServer,
+      gate: { limiter, limits, hashingHasCapacity: () => services.passwords.hasCapacity() },
+    });
     await apollo.start();
-    cleanups.push(() => apollo.stop());
+    const workers: Worker[] = [];
+    // In-flight requests finish first (apollo.stop drains the HTTP server), then the workers stop.
+    cleanups.push(async () => {
+      await apollo.stop();
+      for (const worker of workers) await worker.stop();
+    });
 
     let ready = true;
     const isReady = async () => {
@@ -119,32 +142,37 @@ export async function startApp(config: Config, options: { logger?: Logger } = {}
         return false;
       }
     };
+    const { keys, accessTokens, sessions } = services;
     httpServer.on('request', createRequestListener({ config, logger, orm, apollo, keys, accessTokens, sessions, isReady }));
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => resolve());
     });
     const { port } = httpServer.address() as AddressInfo;
-    mailWorker.start();
-    const cleanupJob = new CleanupJob(orm, logger);
-    cleanupJob.start();
-    cleanups.push(() => cleanupJob.stop());
+
+    for (const worker of modules.flatMap((m) => m.workers?.(services) ?? [])) {
+      workers.push(worker);
+      worker.start();
+    }
 
     let stopping: Promise<void> | undefined;
     return {
       config,
       logger,
+      clock,
       url: `http://127.0.0.1:${port}`,
       orm,
-      passwords,
-      mailWorker,
-      cleanupJob,
+      services,
+      passwords: services.passwords,
+      auth: services.auth,
+      mailWorker: services.mailWorker,
+      cleanupJob: services.cleanupJob,
       keys,
       stop: () =>
         (stopping ??= (async () => {
           ready = false;
           if (config.shutdownDelay > 0) await sleep(config.shutdownDelay * 1000);
-          await cleanUp(); // apollo.stop() drains the HTTP server first, then the worker, Redis, ORM, PGlite
+          await cleanUp(); // apollo.stop() drains the HTTP server first, then the workers, Redis, ORM, PGlite
         })()),
     };
   } catch (err) {

@@ -15,22 +15,16 @@ import { createFormatError } from './graphql/errors';
 import { queryLimitRules } from './graphql/limits';
 import type { Logger } from './logger';
 import type { AccessTokenService } from './modules/auth/access-token.service';
-import { hashingAdmissionPlugin } from './modules/auth/hashing-admission.plugin';
-import type { PasswordService } from './modules/auth/password.service';
 import type { SessionService } from './modules/auth/session.service';
 import type { SigningKeys } from './modules/auth/signing-keys';
-import { rateLimitPlugin } from './modules/rate-limit/rate-limit.plugin';
-import { SENSITIVE_OPERATIONS, type RateLimitPolicy } from './modules/rate-limit/rate-limit.policies';
-import type { RateLimiter } from './modules/rate-limit/rate-limiter';
+import { operationGatePlugin, type OperationGateDeps } from './graphql/operation-gate.plugin';
 
 export function createApolloServer(deps: {
   schema: GraphQLSchema;
   config: Config;
   logger: Logger;
   httpServer: http.Server;
-  limiter: RateLimiter;
-  policies: Map<string, RateLimitPolicy[]>;
-  passwords: PasswordService;
+  gate: OperationGateDeps;
 }): ApolloServer<Context> {
   const { config } = deps;
   return new ApolloServer<Context>({
@@ -44,7 +38,7 @@ export function createApolloServer(deps: {
     // main.ts owns SIGTERM/SIGINT; Apollo's own handlers would stop it twice and re-raise the signal.
     stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
-    validationRules: queryLimitRules(config.graphql, SENSITIVE_OPERATIONS),
+    validationRules: queryLimitRules(config.graphql),
     parseOptions: { maxTokens: config.graphql.maxTokens },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer, stopGracePeriodMillis: 10_000 }),
@@ -52,9 +46,7 @@ export function createApolloServer(deps: {
       config.isProduction
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
-      // Rate limits first: a limited client is told so, rather than that the server is busy.
-      rateLimitPlugin(deps.limiter, deps.policies),
-      hashingAdmissionPlugin(deps.passwords),
+      operationGatePlugin(deps.gate),
     ],
   });
 }

@@ -1,16 +1,19 @@
 import { ReflectMetadataProvider } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import type { EventSubscriber } from '@mikro-orm/core';
 import type { Logger } from '../logger';
-import { OneTimeToken } from '../modules/auth/one-time-token.entity';
-import { RefreshToken } from '../modules/auth/refresh-token.entity';
-import { Session } from '../modules/auth/session.entity';
-import { OutboxEmail } from '../modules/mail/outbox-email.entity';
-import { User } from '../modules/users/user.entity';
-import { UsernameReservation } from '../modules/users/username-reservation.entity';
+import { modules } from '../modules';
 import { migrationsList } from './migrations';
 
-export const entities = [User, UsernameReservation, Session, RefreshToken, OneTimeToken, OutboxEmail];
+/** The entities of every module. */
+export const entities = modules.flatMap((m) => m.entities ?? []);
+
+export interface OrmOptions {
+  poolMax?: number;
+  logger?: Logger;
+  subscribers?: EventSubscriber[];
+}
 
 const knexLog = (logger: Logger) => ({
   warn: (message: unknown) => logger.warn({ knex: message }, 'database driver warning'),
@@ -19,10 +22,11 @@ const knexLog = (logger: Logger) => ({
   debug: (message: unknown) => logger.debug({ knex: message }, 'database driver'),
 });
 
-export function ormOptions(clientUrl: string, options: { poolMax?: number; logger?: Logger } = {}): Options {
+export function ormOptions(clientUrl: string, options: OrmOptions = {}): Options {
   return defineConfig({
     clientUrl,
-    entities,
+    entities: [...entities],
+    subscribers: options.subscribers ?? [],
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator],
     allowGlobalContext: false,
@@ -46,7 +50,7 @@ export function ormOptions(clientUrl: string, options: { poolMax?: number; logge
 }
 
 /** Connects and brings the schema up to date with the checked-in migrations. */
-export async function initOrm(clientUrl: string, options: { poolMax?: number; logger?: Logger } = {}): Promise<MikroORM> {
+export async function initOrm(clientUrl: string, options: OrmOptions = {}): Promise<MikroORM> {
   const orm = await MikroORM.init(ormOptions(clientUrl, options));
   await orm.getMigrator().up();
   return orm;

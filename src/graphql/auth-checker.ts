@@ -1,23 +1,17 @@
 import type { AuthCheckerFn } from 'type-graphql';
 import { DomainError, ErrorCode, unauthenticated } from '../common/errors';
+import { ROLES, SCOPE_REFUSALS, type AccessRule } from './access';
 import type { Context } from './context';
 
-export type Role = 'SUPERUSER';
-
-/** The one place that decides who may call an @Authorized field. */
-export const authChecker: AuthCheckerFn<Context, Role> = async ({ context }, roles) => {
+/** The one place that decides who may call an @Authorized field, from the rule the field declares. */
+export const authChecker: AuthCheckerFn<Context, AccessRule> = async ({ context }, rules) => {
   const viewer = await context.auth.viewer();
   if (!viewer) throw unauthenticated();
-  if (viewer.scope !== 'full') throw new DomainError(ErrorCode.FORBIDDEN, 'This session cannot do that.');
-  if (roles.includes('SUPERUSER') && !viewer.user.isSuperuser) {
-    throw new DomainError(ErrorCode.FORBIDDEN, 'Only administrators can do that.');
+  for (const rule of rules) {
+    if (!(rule.scopes ?? ['full']).includes(viewer.scope)) throw SCOPE_REFUSALS[viewer.scope]();
+    for (const role of rule.roles ?? []) {
+      if (!ROLES[role].holds(viewer)) throw new DomainError(ErrorCode.FORBIDDEN, ROLES[role].refusal);
+    }
   }
   return true;
 };
-
-/** The viewer of an @Authorized field (the auth checker has already ensured there is one). */
-export async function requireViewer(context: Context) {
-  const viewer = await context.auth.viewer();
-  if (!viewer) throw unauthenticated();
-  return viewer;
-}

@@ -1,21 +1,25 @@
 import 'reflect-metadata';
 import { DateTimeResolver } from 'graphql-scalars';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { buildSchema, type ContainerType } from 'type-graphql';
-import { AuthResolver } from '../modules/auth/auth.resolver';
-import { UserResolver } from '../modules/users/user.resolver';
+import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphql';
+import { modules } from '../modules';
+import { assertAccessDeclared } from './access';
 import { authChecker } from './auth-checker';
 
-export const resolvers = [UserResolver, AuthResolver] as const;
+/** The resolvers of every module. */
+export const resolvers = modules.flatMap((m) => m.resolvers ?? []) as unknown as NonEmptyArray<Function>;
 
-export function buildAppSchema(container?: ContainerType): Promise<GraphQLSchema> {
-  return buildSchema({
+/** Builds the API's schema; refuses a root field that declares neither @Public() nor @Authorized(…). */
+export async function buildAppSchema(container?: ContainerType): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers,
     container,
     authChecker,
     validate: { forbidUnknownValues: false },
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   });
+  assertAccessDeclared(schema);
+  return schema;
 }
 
 /** The SDL committed as schema.graphql: sorted, so that it only changes when the schema does. */

@@ -112,6 +112,19 @@ describe('default limits (RATE_LIMITS empty)', () => {
     expect(ok.data!.logIn.user.id).toBe(other.id);
   });
 
+  it("clears the account's count when a logIn succeeds, while the IP's count stays", async () => {
+    const account = await verifiedAccount(t);
+    const ip = nextIp();
+    const right = { input: { usernameOrEmail: account.username, password: account.password } };
+    for (let i = 0; i < 4; i++) expect(codes(await t.gql(LOG_IN, wrongLogIn(account.email), from(ip)))).toEqual(['INVALID_CREDENTIALS']);
+    expect((await t.gql(LOG_IN, right, from(ip))).errors).toBeUndefined();
+    // Five more tries for the account: its count started again from the success.
+    for (let i = 0; i < 5; i++) expect(codes(await t.gql(LOG_IN, wrongLogIn(account.email), from(ip)))).toEqual(['INVALID_CREDENTIALS']);
+    // That address has now made 10 logIns: the IP's own limit, which the success did not clear.
+    expectLimited(await t.gql(LOG_IN, wrongLogIn(unknownName()), from(ip)));
+    expectLimited(await t.gql(LOG_IN, right, from(nextIp())));
+  });
+
   it.each([
     ['username', () => unknownName('ghost'), (n: string, i: number) => (i % 2 ? n.toUpperCase() : n)],
     ['email', () => `${unknownName('ghost')}@example.com`, (n: string, i: number) => (i % 2 ? n.toUpperCase() : ` ${n}`)],
@@ -137,9 +150,9 @@ describe('default limits (RATE_LIMITS empty)', () => {
   });
 
   describe.each([
-    ['requestPasswordReset', REQUEST_RESET],
-    ['resendVerificationEmail', RESEND],
-  ])('%s', (operation, document) => {
+    ['requestPasswordReset', REQUEST_RESET, 3, 'an hour'],
+    ['resendVerificationEmail', RESEND, 5, 'a minute'],
+  ])('%s', (operation, document, perAccount, period) => {
     it('allows 5 a minute per IP', async () => {
       const ip = nextIp();
       for (let i = 0; i < 5; i++) {
@@ -149,9 +162,9 @@ describe('default limits (RATE_LIMITS empty)', () => {
       expect((await t.gql(document, { email: `${unknownName()}@example.com` }, from(nextIp()))).data).toEqual({ [operation]: true });
     });
 
-    it.each(['registered', 'unregistered'])('allows 5 a minute per %s email, in any case', async (kind) => {
+    it.each(['registered', 'unregistered'])(`allows ${perAccount} ${period} per %s email, in any case`, async (kind) => {
       const email = kind === 'registered' ? (await verifiedAccount(t)).email : `${unknownName()}@example.com`;
-      const variants = [email, email.toUpperCase(), ` ${email}`, email, email.toUpperCase()];
+      const variants = [email, email.toUpperCase(), ` ${email}`, email, email.toUpperCase()].slice(0, perAccount);
       for (const variant of variants) {
         expect((await t.gql(document, { email: variant }, from(nextIp()))).data).toEqual({ [operation]: true });
       }
@@ -264,7 +277,7 @@ describe('RATE_LIMITS overrides', () => {
 
   it('an operation the API does not have stops the app from starting', async () => {
     await expect(start({ RATE_LIMITS: 'logon.ip=2/60,signUp.ip=5/60' })).rejects.toThrow(
-      'RATE_LIMITS names operations the API does not have: logon',
+      'RATE_LIMITS names an operation the API does not have: logon',
     );
   });
 

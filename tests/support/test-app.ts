@@ -9,8 +9,6 @@ import { loadConfig } from '../../src/config';
 import { AUTH_FIELDS, postGraphQL, type GraphQLResponse, type RequestOptions } from './graphql';
 import { TestInbox } from './smtp';
 
-const TABLES = ['users', 'username_reservations', 'sessions', 'refresh_tokens', 'one_time_tokens', 'outbox_emails'];
-
 export interface TestDatabase {
   url: string;
   drop(): Promise<void>;
@@ -25,8 +23,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   if (embedded) {
     const client = new Client({ connectionString: embedded });
     await client.connect();
-    const { rows } = await client.query(`select to_regclass('users') is not null as migrated`);
-    if (rows[0].migrated) await client.query(`truncate ${TABLES.join(', ')} cascade`);
+    // Every table the modules' migrations made, whatever modules there are.
+    const { rows } = await client.query<{ name: string }>(
+      `select quote_ident(tablename) as name from pg_tables where schemaname = 'public' and tablename <> 'mikro_orm_migrations'`,
+    );
+    if (rows.length) await client.query(`truncate ${rows.map((r) => r.name).join(', ')} cascade`);
     await client.end();
     return { url: embedded, drop: async () => undefined };
   }

@@ -1,27 +1,42 @@
+import type { GraphQLSchema } from 'graphql';
+import { buildAppSchema } from '../../src/graphql/schema';
 import {
-  DEFAULT_RATE_LIMITS,
   parseRateLimits,
+  policyOf,
   resolvePolicies,
-  SENSITIVE_OPERATIONS,
+  rootFields,
+  sensitiveOperations,
 } from '../../src/modules/rate-limit/rate-limit.policies';
 
 const summary = (policies: Map<string, { scope: string; max: number; windowSeconds: number }[]>) =>
   Object.fromEntries([...policies].map(([op, list]) => [op, list.map((p) => `${p.scope}=${p.max}/${p.windowSeconds}`)]));
 
-describe('default rate limits', () => {
-  it('limit logIn to 10/min per IP and 5/min per account, sign-up to 5/min per IP, and the email flows to 5/min per IP and per email', () => {
-    expect(summary(resolvePolicies([]))).toEqual({
+let schema: GraphQLSchema;
+beforeAll(async () => {
+  schema = await buildAppSchema();
+});
+
+describe('declared rate limits', () => {
+  it('limit logIn to 10/min per IP and 5/min per account, sign-up to 5/min per IP, reset emails to 3/hour per address, and the other email flows to 5/min per IP and per email', () => {
+    expect(summary(resolvePolicies(schema, []))).toEqual({
       logIn: ['ip=10/60', 'account=5/60'],
       signUp: ['ip=5/60'],
-      requestPasswordReset: ['ip=5/60', 'account=5/60'],
+      requestPasswordReset: ['ip=5/60', 'account=3/3600'],
       resendVerificationEmail: ['ip=5/60', 'account=5/60'],
       resetPassword: ['ip=5/60', 'account=5/60'],
       changePassword: ['user=5/60'],
     });
   });
 
-  it('cover every default with the once-per-request rule', () => {
-    for (const policy of DEFAULT_RATE_LIMITS) expect(SENSITIVE_OPERATIONS.has(policy.operation)).toBe(true);
+  it('cover every limited operation with the once-per-request rule', () => {
+    for (const operation of resolvePolicies(schema, []).keys()) expect(sensitiveOperations(schema).has(operation)).toBe(true);
+  });
+
+  it('name the account argument of every operation with an account limit', () => {
+    for (const [name, field] of rootFields(schema)) {
+      const policy = policyOf(field);
+      if (policy?.rateLimits?.some((r) => r.scope === 'account')) expect([name, policy.account]).toEqual([name, expect.any(String)]);
+    }
   });
 });
 
@@ -48,7 +63,6 @@ describe('parseRateLimits', () => {
     ['logIn.ip=0/60', /logIn\.ip=0\/60.*at least 1/],
     ['logIn.ip=5/0', /logIn\.ip=5\/0.*at least 1/],
     ['logIn.country=5/60', /logIn\.country=5\/60.*scope must be one of ip, account, user/],
-    ['me.account=5/60', /me\.account=5\/60.*names no account/],
   ])('rejects %s with a message naming the entry', (spec, message) => {
     expect(() => parseRateLimits(spec)).toThrow(message);
   });
@@ -61,6 +75,7 @@ describe('parseRateLimits', () => {
 describe('resolvePolicies', () => {
   it('replaces a default, switches one off and adds new ones, ordered ip, account, user', () => {
     const policies = resolvePolicies(
+      schema,
       parseRateLimits('logIn.ip=2/30,signUp.ip=off,refreshSession.user=7/60,refreshSession.ip=20/60'),
     );
     expect(summary(policies)).toMatchObject({
@@ -71,8 +86,13 @@ describe('resolvePolicies', () => {
   });
 
   it('drops an operation whose every limit is off', () => {
-    const policies = resolvePolicies(parseRateLimits('logIn.ip=off,logIn.account=off'));
+    const policies = resolvePolicies(schema, parseRateLimits('logIn.ip=off,logIn.account=off'));
     expect(policies.has('logIn')).toBe(false);
     expect(policies.get('signUp')).toHaveLength(1);
+  });
+
+  it('refuses an override for an operation the API does not have, or an account limit where none is named', () => {
+    expect(() => resolvePolicies(schema, parseRateLimits('logon.ip=5/60'))).toThrow(/does not have: logon/);
+    expect(() => resolvePolicies(schema, parseRateLimits('me.account=5/60'))).toThrow(/me names no account/);
   });
 });

@@ -5,7 +5,7 @@ import { badInput, DomainError, ErrorCode, invalidCredentials, invalidToken } fr
 import type { Config } from '../../config';
 import { enqueueMail } from '../mail/mail.outbox';
 import { User } from '../users/user.entity';
-import { assertEmail, assertName, assertUsername, normalizeEmail } from '../users/user.rules';
+import { assertEmail, assertName, assertUsername, EXISTING_USER, isLiveUser, LIVE_USER, normalizeEmail } from '../users/user.rules';
 import { findLiveUserByEmail, findUserForLogin } from '../users/user.service';
 import { UsernameReservation } from '../users/username-reservation.entity';
 import type { ChangePasswordInput, LogInInput, ResetPasswordInput, SignUpInput } from './auth.input';
@@ -117,7 +117,7 @@ export class AuthService {
     await em.transactional(async (tx) => {
       const redeemed = await this.deps.oneTimeTokens.redeem(tx, token, 'verify_email');
       if (!redeemed) throw invalidToken();
-      const user = await tx.findOne(User, { id: redeemed.userId, deletedAt: null });
+      const user = await tx.findOne(User, { id: redeemed.userId, ...EXISTING_USER });
       // The token proves the address it was sent to, not whatever the account uses now.
       if (!user || user.email !== redeemed.email) throw invalidToken();
       user.emailVerifiedAt ??= new Date();
@@ -147,7 +147,7 @@ export class AuthService {
       await this.deps.passwords.verifyDummy(input.password);
       throw invalidCredentials();
     }
-    if (!(await this.deps.passwords.verify(user.passwordHash, input.password)) || user.status !== 'active') {
+    if (!(await this.deps.passwords.verify(user.passwordHash, input.password)) || !isLiveUser(user)) {
       throw invalidCredentials();
     }
     if (!user.emailVerified) {
@@ -211,7 +211,7 @@ export class AuthService {
         if (!check.ok) return 'invalid';
         ({ userId, email } = check.token);
       }
-      const user = await tx.findOne(User, { id: userId, deletedAt: null, status: 'active' });
+      const user = await tx.findOne(User, { id: userId, ...LIVE_USER });
       if (!user || user.email !== email) throw invalidToken();
       assertAcceptablePassword(input.newPassword, 'newPassword', { email: user.email, username: user.username });
 

@@ -3,6 +3,7 @@ import { invalidToken } from '../../common/errors';
 import { openWith, randomToken, sealWith, sha256 } from '../../common/crypto';
 import type { Config } from '../../config';
 import { User } from '../users/user.entity';
+import { isLiveUser, liveUserSql } from '../users/user.rules';
 import { USER_SNAPSHOT_COLUMNS, userSnapshot, type UserRow } from '../users/user.snapshot';
 import type { AccessTokenService } from './access-token.service';
 import { RefreshToken } from './refresh-token.entity';
@@ -75,7 +76,7 @@ export class SessionService {
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = await this.findPresented(em, presented);
       const now = Date.now();
-      if (!row || row.revoked_at || ms(row.session_expires_at) <= now || row.status !== 'active' || row.deleted_at) {
+      if (!row || row.revoked_at || ms(row.session_expires_at) <= now || !isLiveUser({ status: row.status, deletedAt: row.deleted_at })) {
         throw invalidToken();
       }
       const user = userSnapshot(row);
@@ -125,7 +126,7 @@ export class SessionService {
       `select ${USER_SNAPSHOT_COLUMNS}
          from sessions s join users u on u.id = s.user_id
         where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > now()
-          and u.status = 'active' and u.deleted_at is null`,
+          and ${liveUserSql('u')}`,
       [sessionId, userId],
     );
     return rows[0] ? userSnapshot(rows[0]) : null;

@@ -1,6 +1,62 @@
+import type { GraphQLField, GraphQLSchema } from 'graphql';
+import { Extensions } from 'type-graphql';
+
 export type RateLimitScope = 'ip' | 'account' | 'user';
 export const RATE_LIMIT_SCOPES: readonly RateLimitScope[] = ['ip', 'account', 'user'];
 
+/** One limit as an operation declares it: at most `max` calls per `per` seconds for each caller of `scope`. */
+export interface RateLimitRule {
+  scope: RateLimitScope;
+  max: number;
+  per: number;
+}
+
+/**
+ * What a root field declares about itself, next to its resolver, for the plugins that guard every
+ * operation (rate limits, the once-per-request rule, hashing admission) to read from the schema.
+ */
+export interface OperationPolicy {
+  /** Default limits; `RATE_LIMITS` can override each one. */
+  rateLimits?: readonly RateLimitRule[];
+  /** Where the arguments name the account acted on (a dotted path), for `account` limits. */
+  account?: string;
+  /** Takes or sends a secret: at most one per request, so aliases cannot fan it out. */
+  sensitive?: boolean;
+  /** Runs argon2: refused before execution while the hashing queue is full. */
+  hashing?: boolean;
+  /** Scopes whose count a successful call clears (a log-in that succeeds forgives the account's failures). */
+  clearOnSuccess?: readonly RateLimitScope[];
+}
+
+/** Declares an operation's policy on its resolver; read back with `policyOf`. */
+export const Policy = (policy: OperationPolicy) => Extensions({ policy });
+
+export function policyOf(field: Pick<GraphQLField<unknown, unknown>, 'extensions'> | undefined): OperationPolicy | undefined {
+  return (field?.extensions as { policy?: OperationPolicy } | undefined)?.policy;
+}
+
+/** Every root field (query and mutation) of a schema, by name. */
+export function rootFields(schema: GraphQLSchema): Map<string, GraphQLField<unknown, unknown>> {
+  const fields = new Map<string, GraphQLField<unknown, unknown>>();
+  for (const type of [schema.getQueryType(), schema.getMutationType()]) {
+    for (const [name, field] of Object.entries(type?.getFields() ?? {})) fields.set(name, field);
+  }
+  return fields;
+}
+
+const sensitiveBySchema = new WeakMap<GraphQLSchema, ReadonlySet<string>>();
+
+/** The names of the root fields that declare themselves sensitive (worked out once per schema). */
+export function sensitiveOperations(schema: GraphQLSchema): ReadonlySet<string> {
+  let names = sensitiveBySchema.get(schema);
+  if (!names) {
+    names = new Set([...rootFields(schema)].filter(([, field]) => policyOf(field)?.sensitive).map(([name]) => name));
+    sensitiveBySchema.set(schema, names);
+  }
+  return names;
+}
+
+/** A limit in force for one operation. */
 export interface RateLimitPolicy {
   operation: string;
   scope: RateLimitScope;
@@ -16,46 +72,18 @@ export interface RateLimitOverride {
   windowSeconds: number;
 }
 
-const perMinute = (operation: string, scope: RateLimitScope, max: number): RateLimitPolicy => ({
-  operation,
-  scope,
-  max,
-  windowSeconds: 60,
-});
+/** Who is calling, for limits that depend on it; worked out only if a source asks. */
+export interface RateLimitCaller {
+  tier(): Promise<string | null>;
+}
 
-export const DEFAULT_RATE_LIMITS: readonly RateLimitPolicy[] = [
-  perMinute('logIn', 'ip', 10),
-  perMinute('logIn', 'account', 5),
-  perMinute('signUp', 'ip', 5),
-  perMinute('requestPasswordReset', 'ip', 5),
-  perMinute('requestPasswordReset', 'account', 5),
-  perMinute('resendVerificationEmail', 'ip', 5),
-  perMinute('resendVerificationEmail', 'account', 5),
-  perMinute('resetPassword', 'ip', 5),
-  perMinute('resetPassword', 'account', 5),
-  perMinute('changePassword', 'user', 5),
-];
-
-/** Operations that take or send a secret: at most one of each per request (no alias fan-out). */
-export const SENSITIVE_OPERATIONS: ReadonlySet<string> = new Set([
-  'signUp',
-  'logIn',
-  'verifyEmail',
-  'resendVerificationEmail',
-  'requestPasswordReset',
-  'resetPassword',
-  'changePassword',
-  'refreshSession',
-]);
-
-/** Where each operation names the account it acts on (a dotted path into its arguments). */
-export const ACCOUNT_ARGUMENT: Readonly<Record<string, string>> = {
-  logIn: 'input.usernameOrEmail',
-  signUp: 'input.email',
-  requestPasswordReset: 'email',
-  resendVerificationEmail: 'email',
-  resetPassword: 'input.email',
-};
+/**
+ * Where the limits in force come from. Today: the declarations with `RATE_LIMITS` applied. Tiers
+ * with limits editable at run time will be another source behind the same interface.
+ */
+export interface RateLimitSource {
+  limitsFor(operation: string, caller: RateLimitCaller): readonly RateLimitPolicy[] | Promise<readonly RateLimitPolicy[]>;
+}
 
 /** Parses `logIn.ip=10/60,logIn.account=off`. Throws with the offending entry named. */
 export function parseRateLimits(spec: string): RateLimitOverride[] {
@@ -72,9 +100,6 @@ export function parseRateLimits(spec: string): RateLimitOverride[] {
     if (!RATE_LIMIT_SCOPES.includes(scope as RateLimitScope)) {
       throw new Error(`"${entry}": scope must be one of ${RATE_LIMIT_SCOPES.join(', ')}`);
     }
-    if (scope === 'account' && !ACCOUNT_ARGUMENT[operation]) {
-      throw new Error(`"${entry}": ${operation} names no account; use ip or user`);
-    }
     if (count !== undefined && (Number(count) < 1 || Number(seconds) < 1)) {
       throw new Error(`"${entry}": count and seconds must be at least 1`);
     }
@@ -87,10 +112,29 @@ export function parseRateLimits(spec: string): RateLimitOverride[] {
   });
 }
 
-/** The defaults with overrides applied, grouped by operation, ip before account before user. */
-export function resolvePolicies(overrides: readonly RateLimitOverride[]): Map<string, RateLimitPolicy[]> {
+/**
+ * The declared limits of a schema's root fields with `RATE_LIMITS` applied, grouped by operation,
+ * ip before account before user. Throws for an override that names an operation the schema lacks,
+ * or an `account` limit on an operation that names no account.
+ */
+export function resolvePolicies(schema: GraphQLSchema, overrides: readonly RateLimitOverride[]): Map<string, RateLimitPolicy[]> {
+  const fields = rootFields(schema);
+  const problems: string[] = [];
+  for (const o of overrides) {
+    const field = fields.get(o.operation);
+    if (!field) problems.push(`RATE_LIMITS names an operation the API does not have: ${o.operation}`);
+    else if (o.scope === 'account' && !policyOf(field)?.account) {
+      problems.push(`RATE_LIMITS: ${o.operation} names no account; use ip or user`);
+    }
+  }
+  if (problems.length) throw new Error(problems.join('; '));
+
   const byKey = new Map<string, RateLimitPolicy | null>();
-  for (const p of DEFAULT_RATE_LIMITS) byKey.set(`${p.operation}.${p.scope}`, p);
+  for (const [operation, field] of fields) {
+    for (const rule of policyOf(field)?.rateLimits ?? []) {
+      byKey.set(`${operation}.${rule.scope}`, { operation, scope: rule.scope, max: rule.max, windowSeconds: rule.per });
+    }
+  }
   for (const o of overrides) {
     byKey.set(`${o.operation}.${o.scope}`, o.max === null ? null : { ...o, max: o.max });
   }
@@ -105,4 +149,17 @@ export function resolvePolicies(overrides: readonly RateLimitOverride[]): Map<st
     list.sort((a, b) => RATE_LIMIT_SCOPES.indexOf(a.scope) - RATE_LIMIT_SCOPES.indexOf(b.scope));
   }
   return byOperation;
+}
+
+/** The limits declared in the schema with `RATE_LIMITS` applied, the same for every caller. */
+export class ConfiguredRateLimits implements RateLimitSource {
+  private readonly policies: Map<string, RateLimitPolicy[]>;
+
+  constructor(schema: GraphQLSchema, overrides: readonly RateLimitOverride[]) {
+    this.policies = resolvePolicies(schema, overrides);
+  }
+
+  limitsFor(operation: string): readonly RateLimitPolicy[] {
+    return this.policies.get(operation) ?? [];
+  }
 }

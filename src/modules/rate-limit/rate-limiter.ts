@@ -46,6 +46,13 @@ export class RateLimiter {
     return current;
   }
 
+  /** Forgets the calls counted for `identity` under `policy` (a log-in that succeeds clears its account's failures). */
+  async clear(identity: string, policy: RateLimitPolicy): Promise<void> {
+    this.memoryStore.setForIdentity({ contextIdentity: identity, fieldIdentity: policy.operation }, []);
+    // graphql-rate-limit's RedisStore key for this identity and field.
+    await this.redis?.del(`redis-store-id::${identity}:${policy.operation}`).catch(() => undefined);
+  }
+
   private async count(key: string, identity: string, policy: RateLimitPolicy): Promise<boolean> {
     const call = (limiter: Limiter) =>
       limiter(

@@ -35,3 +35,16 @@ export function assertName(name: string, field = 'name'): string {
   if (UNSAFE_IN_NAME.test(trimmed)) throw badInput(field, 'Name contains characters that are not allowed.');
   return trimmed;
 }
+
+/**
+ * The one definition of the account states. An existing account is not deleted: it holds its email
+ * and username, whatever its status. A live account exists and is active: it may log in and act.
+ */
+export const EXISTING_USER = { deletedAt: null } as const;
+export const LIVE_USER = { deletedAt: null, status: 'active' } as const;
+
+/** LIVE_USER as SQL over the users table aliased `alias`. */
+export const liveUserSql = (alias: string) => `${alias}.status = 'active' and ${alias}.deleted_at is null`;
+
+export const isLiveUser = (user: { status: string; deletedAt: Date | string | null }) =>
+  user.status === LIVE_USER.status && user.deletedAt === null;

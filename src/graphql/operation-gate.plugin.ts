@@ -1,0 +1,90 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { getArgumentValues, GraphQLError, type GraphQLObjectType } from 'graphql';
+import { DomainError, ErrorCode } from '../common/errors';
+import { consumeRateLimits, RateLimitExceeded, type Clearable, type FieldCall } from '../modules/rate-limit/rate-limit.gate';
+import { policyOf, type RateLimitSource } from '../modules/rate-limit/rate-limit.policies';
+import type { RateLimiter } from '../modules/rate-limit/rate-limiter';
+import type { Context } from './context';
+import { rateLimitedError } from './errors';
+import { guardArguments } from './input-guard';
+import { collectRootFields, fragmentsOf } from './root-fields';
+
+export interface OperationGateDeps {
+  limiter: RateLimiter;
+  limits: RateLimitSource;
+  /** Whether a hashing operation admitted now would run or wait rather than be refused. */
+  hashingHasCapacity: () => boolean;
+}
+
+/** A domain error raised before execution, as the request error Apollo answers with (4xx, code kept). */
+function requestError(err: DomainError, status: number): GraphQLError {
+  return new GraphQLError(err.message, { extensions: { ...err.details, code: err.code, http: { status } } });
+}
+
+/**
+ * Everything checked before an operation runs, in order, once per root field occurrence (aliases
+ * and fragments included), from what each field declares:
+ * 1. its arguments: no NUL or control characters reach a lookup;
+ * 2. its rate limits: every alias counts, and a limited request fails whole with 429;
+ * 3. hashing admission: while the hashing queue is full, hashing operations are refused with 429.
+ * One plugin, because Apollo runs the plugins' hooks side by side and the order matters.
+ */
+export function operationGatePlugin(deps: OperationGateDeps): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      const clearOnSuccess = new Map<string, Clearable[]>();
+      return {
+        async didResolveOperation({ operation, document, schema, request, contextValue }) {
+          if (!operation) return;
+          const root: GraphQLObjectType | null | undefined =
+            operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'query' ? schema.getQueryType() : null;
+          if (!root) return;
+          const calls: Array<FieldCall & { responseKey: string }> = [];
+          for (const node of collectRootFields(operation, fragmentsOf(document))) {
+            const field = root.getFields()[node.name.value];
+            if (!field) continue;
+            let args: Record<string, unknown>;
+            try {
+              args = getArgumentValues(field, node, request.variables ?? {});
+            } catch {
+              args = {}; // execution reports bad arguments; the ip and user limits still count
+            }
+            try {
+              guardArguments(field, args);
+            } catch (err) {
+              if (err instanceof DomainError) throw requestError(err, 400);
+              throw err;
+            }
+            calls.push({ operation: field.name, args, policy: policyOf(field), responseKey: node.alias?.value ?? node.name.value });
+          }
+
+          for (const call of calls) {
+            const outcome = await consumeRateLimits(call, contextValue, deps);
+            if (outcome instanceof RateLimitExceeded) throw rateLimitedError(outcome.message, outcome.retryAfter);
+            if (outcome.length) clearOnSuccess.set(call.responseKey, outcome);
+          }
+
+          if (calls.some((c) => c.policy?.hashing) && !deps.hashingHasCapacity()) {
+            throw rateLimitedError('The server is busy; try again in a moment.', 1);
+          }
+        },
+
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          const { data, errors } = response.body.singleResult;
+          // A call that succeeded forgives what its policy says it clears.
+          for (const [key, clearable] of clearOnSuccess) {
+            if (data?.[key] == null) continue;
+            for (const { identity, policy } of clearable) await deps.limiter.clear(identity, policy);
+          }
+          // A request refused whole as RATE_LIMITED, wherever the refusal came from (a limit here, or a
+          // full hashing queue in a service), answers 429 with Retry-After.
+          if (data != null || !errors?.length || !errors.every((e) => e.extensions?.code === ErrorCode.RATE_LIMITED)) return;
+          response.http.status = 429;
+          const retryAfter = Math.max(...errors.map((e) => Number(e.extensions?.retryAfter) || 1));
+          response.http.headers.set('retry-after', String(retryAfter));
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { defineModule } from '../module';
+import { AccessTokenService } from './access-token.service';
+import { AuthResolver } from './auth.resolver';
+import { AuthService } from './auth.service';
+import { OneTimeToken } from './one-time-token.entity';
+import { OneTimeTokenService } from './one-time-token.service';
+import { PasswordService } from './password.service';
+import { RefreshToken } from './refresh-token.entity';
+import { Session } from './session.entity';
+import { SessionService } from './session.service';
+import { SigningKeys } from './signing-keys';
+
+declare module '../module' {
+  interface AppServices {
+    keys: SigningKeys;
+    passwords: PasswordService;
+    accessTokens: AccessTokenService;
+    sessions: SessionService;
+    oneTimeTokens: OneTimeTokenService;
+    auth: AuthService;
+  }
+}
+
+export const authModule = defineModule({
+  name: 'auth',
+  entities: [Session, RefreshToken, OneTimeToken],
+  resolvers: [AuthResolver],
+  async services({ config, logger }) {
+    const keys = await SigningKeys.load(config, logger);
+    const passwords = new PasswordService(config);
+    const accessTokens = new AccessTokenService(keys, config.jwt);
+    const sessions = new SessionService(accessTokens, config.sessions);
+    const oneTimeTokens = new OneTimeTokenService(config.tokens);
+    const auth = new AuthService({ config, passwords, sessions, oneTimeTokens, mailQueued: () => undefined });
+    return { keys, passwords, accessTokens, sessions, oneTimeTokens, auth };
+  },
+});

@@ -1,0 +1,12 @@
+import { adminModule } from './admin/admin.module';
+import { authModule } from './auth/auth.module';
+import { mailModule } from './mail/mail.module';
+import { maintenanceModule } from './maintenance/maintenance.module';
+import type { PostureModule } from './module';
+import { usersModule } from './users/users.module';
+
+/**
+ * Every domain module, in dependency order: the one list the application, the schema, the ORM
+ * configuration and the test app read. Adding a module is a folder and a line here.
+ */
+export const modules: readonly PostureModule[] = [usersModule, mailModule, authModule, adminModule, maintenanceModule];
