@@ -1,5 +1,5 @@
 import { codes } from '../support/graphql';
-import { createVerifiedUser, LOG_IN, ME, REFRESH, startTestApp, withEnv, type TestApp } from '../support/test-app';
+import { createVerifiedUser, LOG_IN, ME, REFRESH, startTestApp, type TestApp } from '../support/test-app';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -7,6 +7,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
+const DAY = 86400;
 const refresh = (app: TestApp, token: string) => app.gql(REFRESH, { t: token });
 const me = (app: TestApp, token: string) => app.gql(ME, {}, { token });
 
@@ -31,20 +32,17 @@ describe('refresh tokens', () => {
   });
 
   it('revoke the whole family when a rotated token is replayed after the grace window', async () => {
-    await withEnv(t, { REFRESH_TOKEN_GRACE: '1s' }, async () => {
-      const g = t;
-      const user = await createVerifiedUser(g);
-      const r1 = await refresh(g, user.tokens.refreshToken);
-      const current = r1.data!.refreshSession;
-      await new Promise((r) => setTimeout(r, 1500));
+    const user = await createVerifiedUser(t);
+    const r1 = await refresh(t, user.tokens.refreshToken);
+    const current = r1.data!.refreshSession;
+    t.clock.advance(31); // the grace window is 30 s
 
-      expect(codes(await refresh(g, user.tokens.refreshToken))).toEqual(['INVALID_TOKEN']);
-      // The thief's replay ended the family: the legitimate holder's newer tokens are dead too.
-      expect(codes(await refresh(g, current.refreshToken))).toEqual(['INVALID_TOKEN']);
-      expect(codes(await me(g, current.accessToken))).toEqual(['UNAUTHENTICATED']);
-      const [session] = await g.sql<{ revoked_reason: string }>(`select revoked_reason from sessions where user_id = ?`, [user.id]);
-      expect(session!.revoked_reason).toBe('refresh_token_reuse');
-    });
+    expect(codes(await refresh(t, user.tokens.refreshToken))).toEqual(['INVALID_TOKEN']);
+    // The thief's replay ended the family: the legitimate holder's newer tokens are dead too.
+    expect(codes(await refresh(t, current.refreshToken))).toEqual(['INVALID_TOKEN']);
+    expect(codes(await me(t, current.accessToken))).toEqual(['UNAUTHENTICATED']);
+    const [session] = await t.sql<{ revoked_reason: string }>(`select revoked_reason from sessions where user_id = ?`, [user.id]);
+    expect(session!.revoked_reason).toBe('refresh_token_reuse');
   });
 
   it('give a retry of the immediate parent within the grace window the same current token', async () => {
@@ -81,19 +79,30 @@ describe('refresh tokens', () => {
     }
   });
 
-  it('expire: the rolling lifetime is extended by each refresh but never past the absolute one', async () => {
-    await withEnv(t, { REFRESH_TOKEN_TTL: '3s', REFRESH_TOKEN_ABSOLUTE_TTL: '4s' }, async () => {
-      const g = t;
-      const user = await createVerifiedUser(g);
-      await new Promise((r) => setTimeout(r, 1500)); // refreshed 1.5 s in: 1.5 s of the rolling 3 s to spare
-      const r1 = await refresh(g, user.tokens.refreshToken);
-      expect(r1.errors).toBeUndefined();
-      const expiresAt = Date.parse(r1.data!.refreshSession.refreshTokenExpiresAt);
-      const sessionStart = Date.parse(user.tokens.refreshTokenExpiresAt) - 3000;
-      expect(expiresAt).toBeLessThanOrEqual(sessionStart + 4000 + 50); // capped by the absolute lifetime
-      await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 200));
-      expect(codes(await refresh(g, r1.data!.refreshSession.refreshToken))).toEqual(['INVALID_TOKEN']);
-    });
+  it('expire when unused for the rolling lifetime (7 days)', async () => {
+    const user = await createVerifiedUser(t);
+    t.clock.advance(7 * DAY + 60);
+    expect(codes(await refresh(t, user.tokens.refreshToken))).toEqual(['INVALID_TOKEN']);
+  });
+
+  it('expire: the rolling lifetime is extended by each refresh but never past the absolute one (30 days)', async () => {
+    const user = await createVerifiedUser(t);
+    const sessionStart = Date.parse(user.tokens.refreshTokenExpiresAt) - 7 * DAY * 1000;
+    let token = user.tokens.refreshToken;
+    let expiresAt = 0;
+    for (let day = 6; day <= 29; day += 6) {
+      t.clock.advance(6 * DAY);
+      const r = await refresh(t, token);
+      expect(r.errors).toBeUndefined();
+      token = r.data!.refreshSession.refreshToken;
+      expiresAt = Date.parse(r.data!.refreshSession.refreshTokenExpiresAt);
+      // Rolling: 7 days from each refresh, until the absolute lifetime caps it.
+      const expected = Math.min(t.clock.now().getTime() + 7 * DAY * 1000, sessionStart + 30 * DAY * 1000);
+      expect(Math.abs(expiresAt - expected)).toBeLessThan(5000);
+    }
+    expect(Math.abs(expiresAt - (sessionStart + 30 * DAY * 1000))).toBeLessThan(5000);
+    t.clock.advance((expiresAt - t.clock.now().getTime()) / 1000 + 10);
+    expect(codes(await refresh(t, token))).toEqual(['INVALID_TOKEN']);
   });
 });
 

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { startApp, type App } from '../../src/app';
+import { ManualClock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config';
 import { AUTH_FIELDS, postGraphQL, type GraphQLResponse, type RequestOptions } from './graphql';
 import { TestInbox } from './smtp';
@@ -61,6 +62,8 @@ export interface TestApp {
   inbox: TestInbox;
   db: TestDatabase;
   env: Record<string, string>;
+  /** The app's clock: advance it to reach an expiry instead of sleeping. Kept across restarts. */
+  clock: ManualClock;
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, options?: RequestOptions): Promise<GraphQLResponse<T>>;
   /** Raw SQL on the app's own connection (the database under test). */
   sql<T = Record<string, any>>(query: string, params?: unknown[]): Promise<T[]>;
@@ -101,9 +104,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...options.env,
   };
 
+  const clock = new ManualClock();
   let app: App;
   try {
-    app = await startApp(loadConfig(env));
+    app = await startApp(loadConfig(env), { clock });
   } catch (err) {
     if (!options.inbox) await inbox.stop();
     if (!options.db) await db.drop();
@@ -115,12 +119,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     inbox,
     db,
     env,
+    clock,
     gql: (query, variables, opts) => postGraphQL(handle.url, query, variables, opts),
     sql: (query, params = []) => handle.app.orm.em.fork().getConnection().execute(query, params),
     async restart(overrides = {}) {
       await app.stop();
       Object.assign(env, overrides);
-      app = await startApp(loadConfig(env));
+      app = await startApp(loadConfig(env), { clock });
       handle.app = app;
       handle.url = app.url;
     },

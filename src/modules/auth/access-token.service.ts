@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
+import type { Clock } from '../../common/clock';
 import type { Config } from '../../config';
 import type { SessionScope } from './session.entity';
 import { SUPPORTED_ALGORITHMS, type SigningKeys } from './signing-keys';
@@ -24,10 +25,11 @@ export class AccessTokenService {
   constructor(
     private readonly keys: SigningKeys,
     private readonly config: Config['jwt'],
+    private readonly clock: Clock,
   ) {}
 
   async sign(claims: AccessClaims): Promise<{ token: string; expiresAt: Date }> {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(this.clock.now().getTime() / 1000);
     const exp = now + this.config.accessTokenTtl;
     const token = await new SignJWT({ sid: claims.sessionId, scope: claims.scope })
       .setProtectedHeader({ alg: this.keys.active.alg, kid: this.keys.active.kid, typ: ACCESS_TOKEN_TYPE })
@@ -43,7 +45,7 @@ export class AccessTokenService {
 
   /** The claims of a valid token, or null for anything else (bad signature, expired, wrong audience…). */
   async verify(token: string): Promise<AccessClaims | null> {
-    const now = Date.now() / 1000;
+    const now = this.clock.now().getTime() / 1000;
     const hit = this.verified.get(token);
     if (hit) {
       if (hit.exp > now) return { userId: hit.userId, sessionId: hit.sessionId, scope: hit.scope };
@@ -66,6 +68,7 @@ export class AccessTokenService {
         typ: ACCESS_TOKEN_TYPE,
         requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp'],
         clockTolerance: 5,
+        currentDate: this.clock.now(),
       });
       if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') return null;
       return {

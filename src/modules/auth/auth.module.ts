@@ -25,11 +25,11 @@ export const authModule = defineModule({
   name: 'auth',
   entities: [Session, RefreshToken, OneTimeToken],
   resolvers: [AuthResolver],
-  async services({ config, logger }) {
+  async services({ config, logger, clock }) {
     const keys = await SigningKeys.load(config, logger);
     const passwords = new PasswordService(config);
-    const accessTokens = new AccessTokenService(keys, config.jwt);
-    const sessions = new SessionService(accessTokens, config.sessions);
+    const accessTokens = new AccessTokenService(keys, config.jwt, clock);
+    const sessions = new SessionService(accessTokens, config.sessions, clock);
     const oneTimeTokens = new OneTimeTokenService(config.tokens);
     const auth = new AuthService({ config, passwords, sessions, oneTimeTokens, mailQueued: () => undefined });
     return { keys, passwords, accessTokens, sessions, oneTimeTokens, auth };

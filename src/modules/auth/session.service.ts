@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { invalidToken } from '../../common/errors';
 import { openWith, randomToken, sealWith, sha256 } from '../../common/crypto';
+import type { Clock } from '../../common/clock';
 import type { Config } from '../../config';
 import { User } from '../users/user.entity';
 import { isLiveUser, liveUserSql } from '../users/user.rules';
@@ -46,11 +47,12 @@ export class SessionService {
   constructor(
     private readonly accessTokens: AccessTokenService,
     private readonly config: Config['sessions'],
+    private readonly clock: Clock,
   ) {}
 
   /** Starts a session (a new family) in `em`'s unit of work; the caller flushes or commits. */
   async start(em: EntityManager, user: User, meta: ClientMeta, scope: SessionScope = 'full'): Promise<IssuedTokens> {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     const session = em.create(Session, {
       user,
       scope,
@@ -75,7 +77,7 @@ export class SessionService {
   async refresh(em: EntityManager, presented: string): Promise<IssuedTokens> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = await this.findPresented(em, presented);
-      const now = Date.now();
+      const now = this.clock.now().getTime();
       if (!row || row.revoked_at || ms(row.session_expires_at) <= now || !isLiveUser({ status: row.status, deletedAt: row.deleted_at })) {
         throw invalidToken();
       }
@@ -105,13 +107,13 @@ export class SessionService {
   /** Revokes one session; true if it was live. */
   async revokeSession(em: EntityManager, sessionId: string, reason: string): Promise<boolean> {
     if (!UUID.test(sessionId)) return false;
-    const n = await em.nativeUpdate(Session, { id: sessionId, revokedAt: null }, { revokedAt: new Date(), revokedReason: reason });
+    const n = await em.nativeUpdate(Session, { id: sessionId, revokedAt: null }, { revokedAt: this.clock.now(), revokedReason: reason });
     return n > 0;
   }
 
   /** Revokes every live session of a user; returns how many. */
   revokeAllSessions(em: EntityManager, userId: string, reason: string): Promise<number> {
-    return em.nativeUpdate(Session, { user: userId, revokedAt: null }, { revokedAt: new Date(), revokedReason: reason });
+    return em.nativeUpdate(Session, { user: userId, revokedAt: null }, { revokedAt: this.clock.now(), revokedReason: reason });
   }
 
   /** The session a refresh token belongs to, whatever its state (for log-out). */
@@ -154,7 +156,7 @@ export class SessionService {
     presented: string,
   ): Promise<{ token: string; expiresAt: Date } | null> {
     const token = randomToken(32);
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     const expiresAt = this.rollingExpiry(now, new Date(row.session_expires_at));
     return em.transactional(async (tx) => {
       const claimed = await tx.nativeUpdate(
