@@ -19,6 +19,9 @@ export async function buildAppSchema(container?: ContainerType): Promise<GraphQL
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   });
   assertAccessDeclared(schema);
+  // type-graphql has no option for describing the root types, and Sandbox shows only descriptions.
+  schema.getQueryType()!.description = 'Reads. Each field lists the error codes (`extensions.code`) it can raise.';
+  schema.getMutationType()!.description = 'Changes. Each field lists the error codes (`extensions.code`) it can raise.';
   return schema;
 }
 

@@ -5,62 +5,80 @@ import { Field, InputType } from 'type-graphql';
 // every entry point applies them the same way. 4 KiB covers 1024 characters of any kind.
 const PASSWORD_BYTES = 4096;
 
-@InputType()
+@InputType({ description: 'A new account. A field that breaks its rule fails with BAD_USER_INPUT naming that field.' })
 export class SignUpInput {
-  @Field()
+  @Field({
+    description:
+      'Where the verification link goes; stored trimmed and lower-cased. BAD_USER_INPUT unless it looks like name@example.com (at most 254 characters).',
+  })
   @MaxLength(320)
   email!: string;
 
-  @Field()
+  @Field({
+    description: '2–20 lower-case letters, digits and underscores (upper case is folded). Public; CONFLICT when taken.',
+  })
   @MaxLength(64)
   username!: string;
 
-  @Field()
+  @Field({
+    description: 'Display name, 2–50 characters after trimming; control characters and bidirectional overrides are refused.',
+  })
   @MaxLength(200)
   name!: string;
 
-  @Field()
+  @Field({ description: '8–1024 characters. BAD_USER_INPUT for a common password, or one equal to the email or username.' })
   @MaxLength(PASSWORD_BYTES)
   password!: string;
 }
 
-@InputType()
+@InputType({ description: 'The credentials for logIn.' })
 export class LogInInput {
   @Field({ description: 'A username or an email address, in any case.' })
   @MaxLength(320)
   usernameOrEmail!: string;
 
-  @Field()
+  @Field({ description: "The account's password, exactly as set." })
   @MaxLength(PASSWORD_BYTES)
   password!: string;
 }
 
 @InputType({ description: 'Either `token` (from the emailed link) or `email` with `code`, plus the new password.' })
 export class ResetPasswordInput {
-  @Field({ nullable: true })
+  @Field({
+    nullable: true,
+    description: 'The `token` parameter of the link in the reset email. Single-use; it lasts an hour by default.',
+  })
   @MaxLength(256)
   token?: string;
 
-  @Field({ nullable: true })
+  @Field({ nullable: true, description: 'The address the reset email went to; give it together with `code`.' })
   @MaxLength(320)
   email?: string;
 
-  @Field({ nullable: true })
+  @Field({
+    nullable: true,
+    description:
+      'The 6-digit code from the reset email. It lasts 10 minutes at most and is void after a few wrong guesses; the link in that email still works.',
+  })
   @MaxLength(16)
   code?: string;
 
-  @Field()
+  @Field({
+    description: 'The new password, under the rules of sign-up: 8–1024 characters, not common, not the email or username.',
+  })
   @MaxLength(PASSWORD_BYTES)
   newPassword!: string;
 }
 
-@InputType()
+@InputType({ description: 'The current password, to prove it is the user, and the new one.' })
 export class ChangePasswordInput {
-  @Field()
+  @Field({ description: 'The password in use now; INVALID_CREDENTIALS when it is wrong.' })
   @MaxLength(PASSWORD_BYTES)
   currentPassword!: string;
 
-  @Field()
+  @Field({
+    description: 'The new password, under the rules of sign-up and different from the current one; BAD_USER_INPUT otherwise.',
+  })
   @MaxLength(PASSWORD_BYTES)
   newPassword!: string;
 }

@@ -23,22 +23,40 @@ export class AuthResolver {
 
   @Public()
   @Policy({ rateLimits: [perMinute('ip', 5)], account: 'input.email', sensitive: true, hashing: true })
-  @Mutation(() => SignUpPayload, { description: 'Creates an unverified account and emails a verification link.' })
-  async signUp(@Arg('input') input: SignUpInput, @Ctx() ctx: Context): Promise<SignUpPayload> {
+  @Mutation(() => SignUpPayload, {
+    description:
+      'Creates an unverified account and emails a verification link. Errors: BAD_USER_INPUT, CONFLICT (username taken), RATE_LIMITED.',
+  })
+  async signUp(
+    @Arg('input', { description: 'The new account.' }) input: SignUpInput,
+    @Ctx() ctx: Context,
+  ): Promise<SignUpPayload> {
     return { user: await this.auth.signUp(ctx.em, input) };
   }
 
   @Public()
   @Policy({ sensitive: true })
-  @Mutation(() => Boolean)
-  verifyEmail(@Arg('token') token: string, @Ctx() ctx: Context): Promise<boolean> {
+  @Mutation(() => Boolean, {
+    description:
+      'Confirms the email address the token was sent to; true once done. Errors: INVALID_TOKEN (unknown, used or expired; a link lasts 24 hours by default).',
+  })
+  verifyEmail(
+    @Arg('token', { description: 'The `token` parameter of the link in the verification email.' }) token: string,
+    @Ctx() ctx: Context,
+  ): Promise<boolean> {
     return this.auth.verifyEmail(ctx.em, token);
   }
 
   @Public()
   @Policy({ rateLimits: [perMinute('ip', 5), perMinute('account', 5)], account: 'email', sensitive: true })
-  @Mutation(() => Boolean, { description: 'Always true, whether or not the address has an account.' })
-  resendVerificationEmail(@Arg('email') email: string, @Ctx() ctx: Context): Promise<boolean> {
+  @Mutation(() => Boolean, {
+    description:
+      'Emails a new verification link if the address belongs to an unverified account. Always true, whether or not it does. Errors: RATE_LIMITED.',
+  })
+  resendVerificationEmail(
+    @Arg('email', { description: 'The email address of the account, in any case.' }) email: string,
+    @Ctx() ctx: Context,
+  ): Promise<boolean> {
     return this.auth.resendVerificationEmail(ctx.em, email);
   }
 
@@ -51,24 +69,35 @@ export class AuthResolver {
     // A person who mistyped and then got in starts again from a clean count; the IP's count stays.
     clearOnSuccess: ['account'],
   })
-  @Mutation(() => AuthPayload)
-  logIn(@Arg('input') input: LogInInput, @Ctx() ctx: Context): Promise<AuthPayload> {
+  @Mutation(() => AuthPayload, {
+    description:
+      'Starts a session. Errors: INVALID_CREDENTIALS (wrong password or no such account, alike), EMAIL_NOT_VERIFIED (right password, unverified email), RATE_LIMITED, BAD_USER_INPUT.',
+  })
+  logIn(@Arg('input', { description: 'The credentials.' }) input: LogInInput, @Ctx() ctx: Context): Promise<AuthPayload> {
     return this.auth.logIn(ctx.em, input, ctx.meta);
   }
 
   @Public()
   @Policy({ sensitive: true })
-  @Mutation(() => AuthPayload, { description: 'Exchanges a refresh token for new tokens; the old refresh token is spent.' })
-  refreshSession(@Arg('refreshToken') refreshToken: string, @Ctx() ctx: Context): Promise<AuthPayload> {
+  @Mutation(() => AuthPayload, {
+    description:
+      'Exchanges a refresh token for new tokens; the old refresh token is spent. Errors: INVALID_TOKEN (unknown, expired or ended). Replaying a spent token, other than a retry within 30 seconds (by default), ends its session.',
+  })
+  refreshSession(
+    @Arg('refreshToken', { description: 'The refresh token of the latest AuthPayload of the session.' }) refreshToken: string,
+    @Ctx() ctx: Context,
+  ): Promise<AuthPayload> {
     return this.sessions.refresh(ctx.em, refreshToken);
   }
 
   @Public()
   @Mutation(() => Boolean, {
-    description: "Ends the session of the given refresh token, or else of the access token. True once it has ended.",
+    description:
+      'Ends the session of the given refresh token, and that of the access token sent, if any; true once done. Errors: UNAUTHENTICATED with neither a refresh token nor a valid access token.',
   })
   async logOut(
-    @Arg('refreshToken', () => String, { nullable: true }) refreshToken: string | null | undefined,
+    @Arg('refreshToken', () => String, { nullable: true, description: 'The refresh token of the session to end.' })
+    refreshToken: string | null | undefined,
     @Ctx() ctx: Context,
   ): Promise<boolean> {
     const viewer = await ctx.auth.viewerOrNull();
@@ -81,7 +110,7 @@ export class AuthResolver {
   }
 
   @Authorized()
-  @Mutation(() => Boolean, { description: 'Ends every session of the signed-in user, this one included.' })
+  @Mutation(() => Boolean, { description: 'Ends every session of the signed-in user, this one included. Errors: UNAUTHENTICATED.' })
   async logOutEverywhere(@CurrentViewer() viewer: Viewer, @Ctx() ctx: Context): Promise<boolean> {
     await this.sessions.revokeAllSessions(ctx.em, viewer.user.id, 'log_out_everywhere');
     return true;
@@ -90,15 +119,27 @@ export class AuthResolver {
   @Public()
   // Three emails an hour per address, counted alike whether or not it has an account.
   @Policy({ rateLimits: [perMinute('ip', 5), { scope: 'account', max: 3, per: 3600 }], account: 'email', sensitive: true })
-  @Mutation(() => Boolean, { description: 'Always true, whether or not the address has an account.' })
-  requestPasswordReset(@Arg('email') email: string, @Ctx() ctx: Context): Promise<boolean> {
+  @Mutation(() => Boolean, {
+    description:
+      'Emails a reset link and a 6-digit code if the address belongs to an account. Always true, whether or not it does. Errors: RATE_LIMITED (by default past 3 an hour for one address).',
+  })
+  requestPasswordReset(
+    @Arg('email', { description: 'The email address of the account, in any case.' }) email: string,
+    @Ctx() ctx: Context,
+  ): Promise<boolean> {
     return this.auth.requestPasswordReset(ctx.em, email);
   }
 
   @Public()
   @Policy({ rateLimits: [perMinute('ip', 5), perMinute('account', 5)], account: 'input.email', sensitive: true, hashing: true })
-  @Mutation(() => Boolean, { description: 'Sets a new password and ends every session; log in afterwards.' })
-  resetPassword(@Arg('input') input: ResetPasswordInput, @Ctx() ctx: Context): Promise<boolean> {
+  @Mutation(() => Boolean, {
+    description:
+      'Sets a new password, confirms the email address and ends every session; log in afterwards. Errors: BAD_USER_INPUT, INVALID_TOKEN (bad, used or expired token or code), RATE_LIMITED.',
+  })
+  resetPassword(
+    @Arg('input', { description: 'The token, or the email and code, with the new password.' }) input: ResetPasswordInput,
+    @Ctx() ctx: Context,
+  ): Promise<boolean> {
     return this.auth.resetPassword(ctx.em, input);
   }
 
@@ -106,10 +147,10 @@ export class AuthResolver {
   @Policy({ rateLimits: [perMinute('user', 5)], sensitive: true, hashing: true })
   @Mutation(() => AuthPayload, {
     description:
-      'Checks the current password and sets the new one. Ends every session of the user, this one included, and returns tokens for a new session to continue in.',
+      'Checks the current password and sets the new one. Ends every session of the user, this one included, and returns tokens for a new session to continue in. Errors: UNAUTHENTICATED, INVALID_CREDENTIALS (wrong current password), BAD_USER_INPUT, RATE_LIMITED.',
   })
   changePassword(
-    @Arg('input') input: ChangePasswordInput,
+    @Arg('input', { description: 'The current password and the new one.' }) input: ChangePasswordInput,
     @CurrentViewer() viewer: Viewer,
     @Ctx() ctx: Context,
   ): Promise<AuthPayload> {

@@ -4,7 +4,7 @@ import { BaseEntity } from '../../db/base.entity';
 
 export type UserStatus = 'active' | 'disabled' | 'deleted';
 
-@ObjectType('User', { simpleResolvers: true })
+@ObjectType('User', { simpleResolvers: true, description: 'An account.' })
 @Entity({ tableName: 'users' })
 // Email is unique among live accounts only, so a deleted account frees its address.
 @Index({
@@ -14,19 +14,19 @@ export type UserStatus = 'active' | 'disabled' | 'deleted';
 export class User extends BaseEntity<
   'emailVerified' | 'emailVerifiedAt' | 'isSuperuser' | 'status' | 'tier' | 'deletedAt' | 'updatedAt'
 > {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The account's ID: a UUID that never changes." })
   declare id: string;
 
   /** Normalized: trimmed and lower-cased. */
-  @Field()
+  @Field({ description: 'The email address, trimmed and lower-cased. It works for logIn, and account mail goes to it.' })
   @Property({ type: 'string', length: 320 })
   email!: string;
 
-  @Field()
+  @Field({ description: 'Unique and public: 2–20 lower-case letters, digits and underscores.' })
   @Property({ type: 'string', length: 20, unique: 'users_username_unique' })
   username!: string;
 
-  @Field()
+  @Field({ description: 'The display name, 2–50 characters.' })
   @Property({ type: 'string', length: 100 })
   name!: string;
 
@@ -36,12 +36,12 @@ export class User extends BaseEntity<
   @Property({ type: 'datetime', nullable: true })
   emailVerifiedAt: Date | null = null;
 
-  @Field()
+  @Field({ description: 'True once the email address is confirmed (by its link, or by a password reset). logIn needs it.' })
   get emailVerified(): boolean {
     return this.emailVerifiedAt !== null && this.emailVerifiedAt !== undefined;
   }
 
-  @Field()
+  @Field({ description: 'True for an administrator.' })
   @Property({ type: 'boolean', default: false })
   isSuperuser: boolean = false;
 
@@ -54,7 +54,7 @@ export class User extends BaseEntity<
   @Property({ type: 'datetime', nullable: true })
   deletedAt: Date | null = null;
 
-  @Field()
+  @Field({ description: 'When the account was created.' })
   declare createdAt: Date;
 
   @Property({ type: 'datetime', onUpdate: () => new Date() })
