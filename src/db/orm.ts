@@ -9,6 +9,11 @@ import { migrationsList } from './migrations';
 /** The entities of every module. */
 export const entities = modules.flatMap((m) => m.entities ?? []);
 
+/** The foundation's migrations and every module's, in the order of their timestamped names. */
+export const allMigrations = [...migrationsList, ...modules.flatMap((m) => m.migrations ?? [])].sort((a, b) =>
+  a.name.localeCompare(b.name),
+);
+
 export interface OrmOptions {
   poolMax?: number;
   logger?: Logger;
@@ -34,7 +39,7 @@ export function ormOptions(clientUrl: string, options: OrmOptions = {}): Options
     pool: { min: 0, max: options.poolMax ?? 10 },
     discovery: { disableDynamicFileAccess: true },
     migrations: {
-      migrationsList,
+      migrationsList: allMigrations,
       path: 'src/db/migrations',
       pathTs: 'src/db/migrations',
       transactional: true,

@@ -1,4 +1,4 @@
-import type { EntityClass } from '@mikro-orm/core';
+import type { EntityClass, MigrationObject } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Clock } from '../common/clock';
 import type { Config } from '../config';
@@ -37,6 +37,8 @@ export type ResolverClass = new (services: AppServices) => object;
 export interface PostureModule {
   name: string;
   entities?: readonly EntityClass<unknown>[];
+  /** The migrations that create and change this module's tables (run with every module's, by name). */
+  migrations?: readonly MigrationObject[];
   resolvers?: readonly ResolverClass[];
   /** Creates the module's services; they join the registry under the names returned. */
   services?(ctx: ModuleContext): Partial<AppServices> | Promise<Partial<AppServices>>;

@@ -1,5 +1,6 @@
 // Writes a migration for the difference between the entities and a database whose schema is
-// at the latest migration: `DATABASE_URL=… npm run migration:create`. Add it to migrations/index.ts.
+// at the latest migration: `DATABASE_URL=… npm run migration:create`. Move it to the module it
+// belongs to and list it in that module's `migrations` (or, for the foundation, in migrations/index.ts).
 import { MikroORM } from '@mikro-orm/postgresql';
 import config from '../../mikro-orm.config';
 
