@@ -4,20 +4,19 @@ import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
 import type { EventSubscriber } from '@mikro-orm/core';
 import type { Logger } from '../logger';
 import { modules } from '../modules';
+import type { PostureModule } from '../modules/module';
 import { migrationsList } from './migrations';
 
-/** The entities of every module. */
-export const entities = modules.flatMap((m) => m.entities ?? []);
-
 /** The foundation's migrations and every module's, in the order of their timestamped names. */
-export const allMigrations = [...migrationsList, ...modules.flatMap((m) => m.migrations ?? [])].sort((a, b) =>
-  a.name.localeCompare(b.name),
-);
+const migrationsOf = (list: readonly PostureModule[]) =>
+  [...migrationsList, ...list.flatMap((m) => m.migrations ?? [])].sort((a, b) => a.name.localeCompare(b.name));
 
 export interface OrmOptions {
   poolMax?: number;
   logger?: Logger;
   subscribers?: EventSubscriber[];
+  /** The modules whose entities and migrations to use (default: the application's list). */
+  modules?: readonly PostureModule[];
 }
 
 const knexLog = (logger: Logger) => ({
@@ -30,7 +29,7 @@ const knexLog = (logger: Logger) => ({
 export function ormOptions(clientUrl: string, options: OrmOptions = {}): Options {
   return defineConfig({
     clientUrl,
-    entities: [...entities],
+    entities: (options.modules ?? modules).flatMap((m) => m.entities ?? []),
     subscribers: options.subscribers ?? [],
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator],
@@ -39,7 +38,7 @@ export function ormOptions(clientUrl: string, options: OrmOptions = {}): Options
     pool: { min: 0, max: options.poolMax ?? 10 },
     discovery: { disableDynamicFileAccess: true },
     migrations: {
-      migrationsList: allMigrations,
+      migrationsList: migrationsOf(options.modules ?? modules),
       path: 'src/db/migrations',
       pathTs: 'src/db/migrations',
       transactional: true,

@@ -3,16 +3,14 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphql';
 import { modules } from '../modules';
+import type { PostureModule } from '../modules/module';
 import { assertAccessDeclared } from './access';
 import { authChecker } from './auth-checker';
 
-/** The resolvers of every module. */
-export const resolvers = modules.flatMap((m) => m.resolvers ?? []) as unknown as NonEmptyArray<Function>;
-
-/** Builds the API's schema; refuses a root field that declares neither @Public() nor @Authorized(…). */
-export async function buildAppSchema(container?: ContainerType): Promise<GraphQLSchema> {
+/** Builds the API's schema from the modules' resolvers; refuses a root field that declares neither @Public() nor @Authorized(…). */
+export async function buildAppSchema(container?: ContainerType, list: readonly PostureModule[] = modules): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers,
+    resolvers: list.flatMap((m) => m.resolvers ?? []) as unknown as NonEmptyArray<Function>,
     container,
     authChecker,
     validate: { forbidUnknownValues: false },

@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { startApp, type App } from '../../src/app';
 import { ManualClock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config';
+import type { PostureModule } from '../../src/modules/module';
 import { AUTH_FIELDS, postGraphQL, type GraphQLResponse, type RequestOptions } from './graphql';
 import { TestInbox } from './smtp';
 
@@ -77,6 +78,8 @@ export interface TestAppOptions {
   /** Reuse a database (e.g. to run a second instance on it). */
   db?: TestDatabase;
   inbox?: TestInbox;
+  /** The modules to run (default: the application's). */
+  modules?: readonly PostureModule[];
 }
 
 /** Starts the real server (HTTP, ORM, mail worker) on a free port with its own database and SMTP inbox. */
@@ -107,7 +110,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const clock = new ManualClock();
   let app: App;
   try {
-    app = await startApp(loadConfig(env), { clock });
+    app = await startApp(loadConfig(env), { clock, modules: options.modules });
   } catch (err) {
     if (!options.inbox) await inbox.stop();
     if (!options.db) await db.drop();
@@ -125,7 +128,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     async restart(overrides = {}) {
       await app.stop();
       Object.assign(env, overrides);
-      app = await startApp(loadConfig(env), { clock });
+      app = await startApp(loadConfig(env), { clock, modules: options.modules });
       handle.app = app;
       handle.url = app.url;
     },
