@@ -1,4 +1,78 @@
-import type { GraphQLField } from 'graphql';
+import {
+  getNullableType,
+  isInputObjectType,
+  isListType,
+  type GraphQLArgument,
+  type GraphQLField,
+  type GraphQLInputField,
+  type GraphQLInputType,
+} from 'graphql';
+import { Extensions } from 'type-graphql';
+import { badInput } from '../common/errors';
 
-// Placeholder until the input guard lands: accepts everything.
-export function guardArguments(_field: GraphQLField<unknown, unknown>, _args: Record<string, unknown>): void {}
+/** Marks an input field as a secret (a password): only U+0000 is refused in it, since any other character may be part of one. */
+export const Secret = () => Extensions({ secret: true });
+
+const NUL = '\u0000';
+// Unicode Cc (C0, DEL and C1) but tab and newline: invisible in logs and emails, and a way to smuggle lines.
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
+
+const isSecret = (definition: GraphQLArgument | GraphQLInputField) => definition.extensions?.secret === true;
+
+function checkString(value: string, field: string, secret: boolean): void {
+  // PostgreSQL text cannot hold U+0000: refused everywhere, before it reaches a query.
+  if (value.includes(NUL)) throw badInput(field, 'Must not contain the NUL character (U+0000).');
+  if (!secret && CONTROL.test(value)) throw badInput(field, 'Must not contain control characters other than tab and newline.');
+}
+
+const isPlainObject = (value: object) => {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+};
+
+/** A value still to check: its input type when the schema gives one, and the name errors give it. */
+interface Pending {
+  value: unknown;
+  type: GraphQLInputType | undefined;
+  field: string;
+  secret: boolean;
+}
+
+/**
+ * Refuses NUL in every string of a field's arguments, and other control characters except tab and
+ * newline in every string that is not declared secret. Throws BAD_USER_INPUT naming the argument
+ * or input field. Walks the values with the argument types (lists, input objects), and any other
+ * object (a JSON scalar, or a variable not coerced yet) as it is, with a stack rather than
+ * recursion, so no depth of nesting can overflow it.
+ */
+export function guardArguments(field: GraphQLField<unknown, unknown>, args: Record<string, unknown>): void {
+  // Popped in argument order, depth first, so the first offending field is the one named.
+  const stack: Pending[] = field.args.map((a) => ({ value: args[a.name], type: a.type, field: a.name, secret: isSecret(a) })).reverse();
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const { value, field: name, secret } = next;
+    if (typeof value === 'string') {
+      checkString(value, name, secret);
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    const type = next.type && getNullableType(next.type);
+    const pending: Pending[] = [];
+    if (type && isListType(type)) {
+      // A single value given for a list is coerced to a list of one; either shape is walked.
+      for (const item of Array.isArray(value) ? value : [value]) pending.push({ value: item, type: type.ofType, field: name, secret });
+    } else if (type && isInputObjectType(type) && !Array.isArray(value)) {
+      const record = value as Record<string, unknown>;
+      for (const inner of Object.values(type.getFields())) {
+        pending.push({ value: record[inner.name], type: inner.type, field: inner.name, secret: isSecret(inner) });
+      }
+    } else if (Array.isArray(value)) {
+      for (const item of value) pending.push({ value: item, type: undefined, field: name, secret });
+    } else if (isPlainObject(value)) {
+      for (const [key, item] of Object.entries(value)) {
+        checkString(key, name, secret);
+        pending.push({ value: item, type: undefined, field: name, secret });
+      }
+    }
+    for (let i = pending.length - 1; i >= 0; i--) stack.push(pending[i]!);
+  }
+}

@@ -1,3 +1,4 @@
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { generateSigningKey } from '../../src/modules/auth/signing-keys';
 import { codes } from '../support/graphql';
 import { createVerifiedUser, ME, newAccount, sharedPerFile, SIGN_UP, startTestApp, type TestApp } from '../support/test-app';
@@ -140,6 +141,43 @@ describe('in test mode', () => {
       expect(res.body.errors![0]!.message).toMatch(/not valid JSON/);
     });
 
+    describe('unsupported requests', () => {
+      it.each([
+        ['with a field that exists', 'subscription { me { id } }'],
+        ['with a field that does not exist', 'subscription { x }'],
+        ['named, among other operations', 'query Q { me { id } } subscription S { me { id } }'],
+      ])('answer a subscription over HTTP (%s) with 400 BAD_REQUEST', async (_what, query) => {
+        const res = await postRaw(t(), JSON.stringify({ query, operationName: query.includes('S {') ? 'S' : undefined }));
+        expect(res.status).toBe(400);
+        expect(res.body.data ?? null).toBeNull();
+        expect(res.body.errors!.map((e) => e.extensions.code)).toEqual(['BAD_REQUEST']);
+        expect(res.body.errors![0]!.message).toMatch(/subscription/i);
+        expect(res.body.errors![0]!.extensions.errorId).toBeUndefined();
+      });
+
+      const sha256Hash = 'ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38';
+      it.each([
+        ['a hash alone', { extensions: { persistedQuery: { version: 1, sha256Hash } } }],
+        ['a hash with its query', { query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash } } }],
+        ['an unknown version', { extensions: { persistedQuery: { version: 2, sha256Hash } } }],
+        ['a persistedQuery that is not an object', { query: '{ me { id } }', extensions: { persistedQuery: 'yes' } }],
+      ])('answer an automatic persisted query (%s) with PERSISTED_QUERY_NOT_SUPPORTED', async (_what, body) => {
+        const res = await postRaw(t(), JSON.stringify(body));
+        expect(res.status).toBe(200); // Apollo's status for it: clients then resend the full query
+        expect(res.body.data ?? null).toBeNull();
+        expect(res.body.errors!.map((e) => e.extensions.code)).toEqual([ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED]);
+        expect(res.body.errors![0]!.extensions.errorId).toBeUndefined();
+      });
+
+      it('answer a persisted query sent by GET the same way', async () => {
+        const extensions = encodeURIComponent(JSON.stringify({ persistedQuery: { version: 1, sha256Hash } }));
+        const res = await fetch(`${t().url}/graphql?extensions=${extensions}`, { headers: { 'apollo-require-preflight': 'true' } });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }> };
+        expect(body.errors.map((e) => e.extensions.code)).toEqual([ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED]);
+      });
+    });
+
     it('answers an unknown path with 404 NOT_FOUND', async () => {
       const res = await fetch(`${t().url}/admin.php`);
       expect(res.status).toBe(404);
@@ -158,6 +196,12 @@ describe('in development mode', () => {
   it('suggests field names', async () => {
     await expectSuggestions(app());
   });
+
+  it('suggests input field names in variables', async () => {
+    const res = await app().gql(SIGN_UP, { input: { ...newAccount('s'), email: undefined, emial: 'a@example.com' } });
+    expect(res.status).toBe(400);
+    expect(res.errors!.map((e) => e.message).join('\n')).toMatch(/Did you mean "email"\?/);
+  });
 });
 
 describe('in production mode', () => {
@@ -165,6 +209,24 @@ describe('in production mode', () => {
 
   it('masks an unexpected fault as INTERNAL_SERVER_ERROR with a logged errorId, without SQL or a stack', async () => {
     await expectFaultMasked(app());
+  });
+
+  it.each([
+    ['a misspelt input field in a variable', SIGN_UP, { input: { emial: 'a@example.com', username: 'ada', name: 'Ada', password: 'a long passphrase' } }],
+    ['a misspelt nested field in a variable', `mutation ($input: LogInInput!) { logIn(input: $input) { accessToken } }`, { input: { usernameOrEmial: 'ada', pasword: 'x' } }],
+    ['a misspelt input field in a literal', `mutation { signUp(input: { emial: "a@example.com", username: "ada", name: "Ada", password: "pw" }) { user { id } } }`, {}],
+    ['a misspelt argument', `mutation { requestPasswordReset(emial: "a@example.com") }`, {}],
+    ['a misspelt type of a variable', `mutation ($input: SignUpInpt!) { signUp(input: $input) { user { id } } }`, { input: {} }],
+    ['a misspelt root field', `mutation { requestPaswordReset(email: "a@example.com") }`, {}],
+  ])('leaves suggestions out of %s', async (_what, query, variables) => {
+    const res = await app().gql(query, variables);
+    expect(res.status).toBe(400);
+    expect(res.errors!.length).toBeGreaterThan(0);
+    for (const error of res.errors!) {
+      expect(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED']).toContain(error.extensions!.code);
+      expect(error.message).not.toMatch(/did you mean/i);
+      expect(error.message).not.toMatch(/"(email|usernameOrEmail|password|SignUpInput|requestPasswordReset)"\?/);
+    }
   });
 
   it('leaves field suggestions out', async () => {

@@ -173,3 +173,38 @@ describe('production', () => {
     expect(problemsOf({ ...PRODUCTION, ARGON2_MEMORY_KIB: '4096' })).toEqual([expect.stringMatching(/ARGON2_MEMORY_KIB/)]);
   });
 });
+
+describe('CORS_ORIGINS', () => {
+  it('means any origin when unset outside production, and none in production', () => {
+    expect(loadConfig({}).cors).toEqual({ origins: '*' });
+    expect(loadConfig({ NODE_ENV: 'test', CORS_ORIGINS: '  ' }).cors).toEqual({ origins: '*' });
+    expect(loadConfig(PRODUCTION).cors).toEqual({ origins: [] });
+  });
+
+  it('reads a comma-separated list of exact origins, normalized as browsers send them', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example, http://localhost:5173,HTTPS://Admin.Example:8443/' }).cors).toEqual({
+      origins: ['https://app.example', 'http://localhost:5173', 'https://admin.example:8443'],
+    });
+    expect(loadConfig({ ...PRODUCTION, CORS_ORIGINS: 'https://app.example' }).cors).toEqual({ origins: ['https://app.example'] });
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example:443' }).cors).toEqual({ origins: ['https://app.example'] });
+  });
+
+  it('takes * for any origin, in production too', () => {
+    expect(loadConfig({ ...PRODUCTION, CORS_ORIGINS: '*' }).cors).toEqual({ origins: '*' });
+  });
+
+  it.each([
+    'app.example',
+    'https://app.example/path',
+    'https://app.example?x=1',
+    'https://*.example.com',
+    '*.example.com',
+    'https://app.example,*',
+    'ftp://files.example',
+    'null',
+    'https://user@app.example',
+    'https://app.example,,https://b.example',
+  ])('refuses %p, naming the variable', (value) => {
+    expect(problemsOf({ CORS_ORIGINS: value })).toEqual([expect.stringMatching(/^CORS_ORIGINS: /)]);
+  });
+});

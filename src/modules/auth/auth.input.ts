@@ -1,5 +1,6 @@
 import { MaxLength } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
+import { Secret } from '../../graphql/input-guard';
 
 // Lengths here only bound the payload; the rules (format, policy) live in the services so that
 // every entry point applies them the same way. 4 KiB covers 1024 characters of any kind.
@@ -26,6 +27,7 @@ export class SignUpInput {
   @MaxLength(200)
   name!: string;
 
+  @Secret()
   @Field({ description: '8–1024 characters. BAD_USER_INPUT for a common password, or one equal to the email or username.' })
   @MaxLength(PASSWORD_BYTES)
   password!: string;
@@ -37,6 +39,7 @@ export class LogInInput {
   @MaxLength(320)
   usernameOrEmail!: string;
 
+  @Secret()
   @Field({ description: "The account's password, exactly as set." })
   @MaxLength(PASSWORD_BYTES)
   password!: string;
@@ -63,6 +66,7 @@ export class ResetPasswordInput {
   @MaxLength(16)
   code?: string;
 
+  @Secret()
   @Field({
     description: 'The new password, under the rules of sign-up: 8–1024 characters, not common, not the email or username.',
   })
@@ -72,10 +76,12 @@ export class ResetPasswordInput {
 
 @InputType({ description: 'The current password, to prove it is the user, and the new one.' })
 export class ChangePasswordInput {
+  @Secret()
   @Field({ description: 'The password in use now; INVALID_CREDENTIALS when it is wrong.' })
   @MaxLength(PASSWORD_BYTES)
   currentPassword!: string;
 
+  @Secret()
   @Field({
     description: 'The new password, under the rules of sign-up and different from the current one; BAD_USER_INPUT otherwise.',
   })
