@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processCpuMicros } from './cpu';
+import { serverCommand, type Pinning } from './pinning';
 
 const live = new Set<ChildProcess>();
 
@@ -8,6 +10,12 @@ const live = new Set<ChildProcess>();
 export function killAllChildren(): void {
   for (const child of live) child.kill('SIGKILL');
   live.clear();
+}
+
+/** Puts a child process the bench started under the same last-resort kill. */
+export function trackChild(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
 }
 
 export function freePort(): Promise<number> {
@@ -25,13 +33,17 @@ export interface ChildServer {
   name: string;
   url: string;
   pid: number;
+  /** CPU time the server process has used so far (all threads), in microseconds; NaN without /proc. */
+  cpuMicros(): number;
   /** SIGTERM, so an embedded database closes cleanly; SIGKILL if it hangs. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts `node script` with exactly `env` (nothing inherited but PATH and HOME, so a stray
- * DATABASE_URL, REDIS_URL or .env cannot change what is measured) and waits for `readyPath`.
+ * DATABASE_URL, REDIS_URL, UV_THREADPOOL_SIZE or .env cannot change what is measured) and waits
+ * for `readyPath`. Under taskset when the servers are pinned: taskset execs node, so the pid is
+ * the server's own.
  */
 export async function startChildServer(opts: {
   name: string;
@@ -39,11 +51,13 @@ export async function startChildServer(opts: {
   env: Record<string, string>;
   cwd: string;
   readyPath: string;
+  pinning: Pinning;
   timeoutMs?: number;
 }): Promise<ChildServer> {
   const port = await freePort();
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...opts.env, PORT: String(port) };
-  const child = spawn(process.execPath, [opts.script], { env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { command, args } = serverCommand(opts.pinning, [opts.script]);
+  const child = spawn(command, args, { env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let output = '';
   const keep = (chunk: Buffer) => {
@@ -82,6 +96,7 @@ export async function startChildServer(opts: {
     name: opts.name,
     url,
     pid: child.pid!,
+    cpuMicros: () => processCpuMicros(child.pid!),
     async stop() {
       if (exitCode !== undefined) return;
       child.kill('SIGTERM');

@@ -3,10 +3,18 @@ import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedDatabase } from '../src/db/embedded';
 import { createLogger } from '../src/logger';
+import { processCpuMicros } from './cpu';
 
 export interface BenchDatabase {
+  kind: 'postgresql' | 'pglite';
   /** What the servers run against, for the report. */
   description: string;
+  /**
+   * PostgreSQL only: CPU µs used so far by each backend serving the bench database (read from
+   * /proc, so only for a server on this machine), keyed by pid. Undefined where it cannot tell;
+   * with PGlite the SQL runs inside the server process and is in its own CPU figure.
+   */
+  backendCpu?(): Promise<Map<number, number> | undefined>;
   /** Environment that points Posture or the baseline at it (with DATA_DIR, which the caller sets). */
   serverEnv: Record<string, string>;
   /** Runs SQL from the bench. With the embedded database, only while no server is running. */
@@ -34,12 +42,38 @@ async function freshPostgres(adminUrl: string): Promise<BenchDatabase> {
   });
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
+  let monitor: pg.Client | undefined;
+  let local = ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(url.hostname) || url.hostname.startsWith('/');
   return {
+    kind: 'postgresql',
+    async backendCpu() {
+      if (!local) return undefined;
+      if (!monitor) {
+        monitor = new pg.Client({ connectionString: url.toString() });
+        await monitor.connect();
+      }
+      const { rows } = await monitor.query<{ pid: number }>(
+        `select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+      );
+      const cpu = new Map<number, number>();
+      for (const { pid } of rows) {
+        const micros = processCpuMicros(pid);
+        if (Number.isNaN(micros)) {
+          local = false; // not on this machine, or not readable: stop trying
+          return undefined;
+        }
+        cpu.set(pid, micros);
+      }
+      return cpu;
+    },
     description: `PostgreSQL at ${url.host}, fresh database ${name}; each server has its own pool of ${POOL_MAX} connections`,
     // Explicit, so both pools stay equal if Posture's default changes (older Posture ignores it and uses 10).
     serverEnv: { DATABASE_URL: url.toString(), DATABASE_POOL_MAX: String(POOL_MAX) },
     withClient: (fn) => withClientAt(url.toString(), fn),
-    drop: () => withClientAt(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+    async drop() {
+      await monitor?.end().catch(() => undefined);
+      await withClientAt(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
+    },
   };
 }
 
@@ -50,6 +84,7 @@ async function freshPostgres(adminUrl: string): Promise<BenchDatabase> {
  */
 function embedded(dataDir: string): BenchDatabase {
   return {
+    kind: 'pglite',
     description: `embedded PGlite on ${dataDir}, opened in-process by whichever server runs (one at a time, one connection each)`,
     serverEnv: {},
     async withClient(fn) {

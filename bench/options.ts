@@ -1,56 +1,123 @@
 import os from 'node:os';
 
-function intFromEnv(name: string, fallback: number, min = 1): number {
+function rawEnv(name: string): string | undefined {
   const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+function intFromEnv(name: string, fallback: number, min = 1): number {
+  const raw = rawEnv(name);
+  if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min} (got "${raw}")`);
   return value;
 }
 
-/** Knobs, all from the environment, so a quick or a thorough run needs no code change. */
+function optionalIntFromEnv(name: string, min: number): number | undefined {
+  return rawEnv(name) === undefined ? undefined : intFromEnv(name, 0, min);
+}
+
+/** Knobs, all from the environment, so a quick or a thorough run needs no code change. README lists them. */
 export interface BenchOptions {
-  /** Alternating A/B pairs per benchmark. */
+  /** Alternating A/B(/C) rounds per benchmark. */
   rounds: number;
   /** Measured seconds of each run. */
   seconds: number;
   /** Discarded seconds of load after each server start (JIT, pools, caches). */
   warmupSeconds: number;
-  /** Keep-alive connections of the saturating `me` load. */
+  /** Keep-alive connections of the saturating `me` load (1). */
   meConnections: number;
-  /** Requests per second of the paced `me` probe in the flood benchmark: a small share of capacity, so it measures waiting behind the flood rather than overloading the server itself. */
-  meRate: number;
-  /** argon2 operations at once, in Posture's queue and in the raw loop. */
-  hashConcurrency: number;
-  /** Posture's HASH_QUEUE_LIMIT (its default). */
-  hashQueueLimit: number;
-  /** Connections of the logIn throughput load: enough to keep the hashing queue full, never over it. */
+  /** Connections of Posture's logIn load (2): enough to keep its hashing busy, fewer than its queue admits. */
   loginConnections: number;
-  /** Connections of the login flood: more than the queue admits. */
+  /** Concurrent argon2.verify loops of the raw side of (2): 4, what libuv's default thread pool runs at once. */
+  rawConcurrency: number;
+  /** Concurrency of the informational raw loop of (2); 0 skips it. */
+  sameConcurrency: number;
+  /** Where `sameConcurrency` comes from, for the report. */
+  sameConcurrencySource: string;
+  /** Posture's HASH_CONCURRENCY, only when BENCH_HASH_CONCURRENCY asks; otherwise the server decides. */
+  hashConcurrency?: number;
+  /** Posture's HASH_QUEUE_LIMIT, only when BENCH_HASH_QUEUE_LIMIT asks. */
+  hashQueueLimit?: number;
+  /** Requests per second of the paced `me` probe (3). */
+  meRate: number;
+  /** Measured seconds of each run of (3): longer than BENCH_SECONDS, for enough samples for a p99. */
+  floodSeconds: number;
+  /** Loopback addresses each flood run sends from (127.0.0.2 and up, fresh ones every run) (3). */
+  floodAddresses: number;
+  /** Connections of the closed-loop flood, spread over the addresses (3). */
   floodConnections: number;
+  /** Requests per second of the open-loop flood, spread over the addresses (3). */
+  floodRate: number;
+  /** Most open-loop flood requests in flight at once; a request due beyond that is counted as not sent. */
+  floodMaxInFlight: number;
+  /** auto: pin with taskset on 4 or more cores; on: pin whatever the count; off: never. */
+  pin: 'auto' | 'on' | 'off';
+  /** Where the figures go (JSON). */
+  resultsPath: string;
+  /** Which figures to run (BENCH_ONLY=me,login,flood; all by default). */
+  only: ReadonlySet<'me' | 'login' | 'flood'>;
 }
 
-export function readOptions(): BenchOptions {
-  const hashConcurrency = intFromEnv('BENCH_HASH_CONCURRENCY', 1);
-  const hashQueueLimit = intFromEnv('BENCH_HASH_QUEUE_LIMIT', 64, 0);
+export function readOptions(defaultResultsPath: string): BenchOptions {
+  const hashConcurrency = optionalIntFromEnv('BENCH_HASH_CONCURRENCY', 1);
+  const hashQueueLimit = optionalIntFromEnv('BENCH_HASH_QUEUE_LIMIT', 0);
+  const pin = (rawEnv('BENCH_PIN') ?? 'auto').toLowerCase();
+  if (pin !== 'auto' && pin !== 'on' && pin !== 'off') throw new Error(`BENCH_PIN must be auto, on or off (got "${pin}")`);
+  const only = (rawEnv('BENCH_ONLY') ?? 'me,login,flood').split(',').map((f) => f.trim().toLowerCase()).filter(Boolean);
+  for (const f of only) if (!['me', 'login', 'flood'].includes(f)) throw new Error(`BENCH_ONLY takes me, login and flood (got "${f}")`);
+  const explicitSame = optionalIntFromEnv('BENCH_SAME_CONCURRENCY', 0);
   const options: BenchOptions = {
     rounds: intFromEnv('BENCH_ROUNDS', 3),
     seconds: intFromEnv('BENCH_SECONDS', 5),
     warmupSeconds: intFromEnv('BENCH_WARMUP_SECONDS', 2, 0),
     meConnections: intFromEnv('BENCH_CONNECTIONS', 10),
-    meRate: intFromEnv('BENCH_ME_RATE', 50),
+    loginConnections: intFromEnv('BENCH_LOGIN_CONNECTIONS', 8),
+    rawConcurrency: intFromEnv('BENCH_RAW_CONCURRENCY', 4),
+    // Posture's setting when the bench sets it; otherwise what Posture's own default works out to
+    // (resolveSameConcurrency, once this process is pinned). Informational only.
+    sameConcurrency: explicitSame ?? hashConcurrency ?? -1,
+    sameConcurrencySource:
+      explicitSame !== undefined ? 'BENCH_SAME_CONCURRENCY' : hashConcurrency !== undefined ? "Posture's HASH_CONCURRENCY as the bench sets it" : '',
     hashConcurrency,
     hashQueueLimit,
-    loginConnections: intFromEnv('BENCH_LOGIN_CONNECTIONS', hashConcurrency * 4),
-    floodConnections: intFromEnv('BENCH_FLOOD_CONNECTIONS', hashConcurrency + hashQueueLimit + 32),
+    meRate: intFromEnv('BENCH_ME_RATE', 50),
+    floodSeconds: intFromEnv('BENCH_FLOOD_SECONDS', Math.max(1, Math.round((intFromEnv('BENCH_SECONDS', 5) * 8) / 5))),
+    floodAddresses: intFromEnv('BENCH_FLOOD_ADDRESSES', 8),
+    floodConnections: intFromEnv('BENCH_FLOOD_CONNECTIONS', 96),
+    floodRate: intFromEnv('BENCH_FLOOD_RATE', 2000),
+    floodMaxInFlight: intFromEnv('BENCH_FLOOD_MAX_IN_FLIGHT', 1024),
+    pin: pin as 'auto' | 'on' | 'off',
+    resultsPath: rawEnv('BENCH_RESULTS') ?? defaultResultsPath,
+    only: new Set(only as Array<'me' | 'login' | 'flood'>),
   };
-  if (options.loginConnections > hashConcurrency + hashQueueLimit) {
-    throw new Error('BENCH_LOGIN_CONNECTIONS must not exceed the hashing queue (concurrency + queue limit)');
+  if (hashConcurrency !== undefined && hashQueueLimit !== undefined && options.loginConnections > hashConcurrency + hashQueueLimit) {
+    throw new Error('BENCH_LOGIN_CONNECTIONS must not exceed the hashing queue (concurrency + queue limit), or logIns are refused');
   }
-  if (options.floodConnections <= hashConcurrency + hashQueueLimit) {
-    throw new Error('BENCH_FLOOD_CONNECTIONS must exceed the hashing queue (concurrency + queue limit), or nothing is refused');
-  }
+  if (options.floodAddresses > 250) throw new Error('BENCH_FLOOD_ADDRESSES must be at most 250');
   return options;
+}
+
+/**
+ * Posture's default hashing concurrency, computed by Posture's own `defaultHashConcurrency()` in
+ * this process (after pinning, so it sees as many cores as the servers when the split is even).
+ * Read at run time, so the bench still builds and runs if that export moves; then it falls back
+ * to what Posture documented before issue 6 (cores - 1, at most 3).
+ */
+export function resolveSameConcurrency(options: BenchOptions): void {
+  if (options.sameConcurrency >= 0) return;
+  try {
+    const passwords = require('../src/modules/auth/password.service') as { defaultHashConcurrency?: () => number };
+    if (typeof passwords.defaultHashConcurrency === 'function') {
+      options.sameConcurrency = passwords.defaultHashConcurrency();
+      options.sameConcurrencySource = "Posture's default, from its defaultHashConcurrency() run in the bench process";
+      return;
+    }
+  } catch {
+    // fall through
+  }
+  options.sameConcurrency = Math.max(1, Math.min(os.availableParallelism() - 1, 3));
+  options.sameConcurrencySource = "a guess at Posture's default (cores - 1, at most 3): defaultHashConcurrency() was not found";
 }
 
 export const machineSummary = () =>

@@ -1,7 +1,8 @@
 import { median } from './stats';
 
-export const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-export const times = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}x` : 'n/a');
+/** Infinity is a latency with failed requests in it (see load.ts): shown as "inf", never hidden. */
+export const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : n === Infinity ? 'inf' : 'n/a');
+export const times = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}x` : n === Infinity ? 'inf (failed requests)' : 'n/a');
 
 /** Right-aligned columns, first column left-aligned, indented. */
 export function table(header: string[], rows: string[][], indent = '   '): string {
