@@ -44,6 +44,25 @@ const url = (protocols: string[]) =>
     { message: `must be a URL starting with ${protocols.join(' or ')}//` },
   );
 
+/** CORS_ORIGINS: `*`, or comma-separated exact origins (scheme://host[:port]) as browsers send them in Origin. */
+export function parseCorsOrigins(value: string): '*' | string[] {
+  if (value === '*') return '*';
+  return value.split(',').map((entry) => {
+    const origin = entry.trim();
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      // reported below
+    }
+    // Only scheme, host and port: a path, query, credentials or wildcard would never equal an Origin header.
+    if (!url || !['http:', 'https:'].includes(url.protocol) || !/^https?:\/\/[^/?#@*]+\/?$/i.test(origin)) {
+      throw new Error(`"${origin}" is not an origin such as https://app.example.com or http://localhost:5173`);
+    }
+    return url.origin;
+  });
+}
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(4000, 0, 65535),
@@ -84,6 +103,15 @@ const envSchema = z.object({
       ctx.addIssue({ code: 'custom', message: 'must be the number of trusted proxy hops (0, 1, 2, …), true or false' });
       return z.NEVER;
     }),
+  CORS_ORIGINS: optionalString.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    try {
+      return parseCorsOrigins(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
   RATE_LIMITS: z
     .string()
     .default('')
@@ -130,9 +158,12 @@ export interface Config {
   sessions: { refreshTtl: number; absoluteTtl: number; graceSeconds: number };
   tokens: { emailVerificationTtl: number; passwordResetTtl: number; passwordResetCodeTtl: number; maxCodeAttempts: number };
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** `concurrency`: argon2 operations at once; unset, one per core (see PasswordService). */
   hashing: { concurrency?: number; queueLimit: number };
   admin?: { email: string; password: string; username: string };
   trustProxyHops: number;
+  /** Origins whose browser scripts may read answers: `*` for any, none when empty. */
+  cors: { origins: '*' | string[] };
   rateLimits: RateLimitOverride[];
   graphql: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxBodyBytes: number };
   mail: { pollInterval: number; maxAttempts: number; retryDelay: number };
@@ -205,7 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       emailVerificationTtl: e.EMAIL_VERIFICATION_TTL,
       passwordResetTtl: e.PASSWORD_RESET_TTL,
       passwordResetCodeTtl: e.PASSWORD_RESET_CODE_TTL,
-      maxCodeAttempts: 5,
+      maxCodeAttempts: 3,
     },
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
     hashing: { concurrency: e.HASH_CONCURRENCY, queueLimit: e.HASH_QUEUE_LIMIT },
@@ -214,6 +245,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD, username: e.ADMIN_USERNAME }
         : undefined,
     trustProxyHops: e.TRUST_PROXY,
+    // Unset: any origin while developing; in production, none until they are listed.
+    cors: { origins: e.CORS_ORIGINS ?? (isProduction ? [] : '*') },
     rateLimits: e.RATE_LIMITS,
     graphql: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,

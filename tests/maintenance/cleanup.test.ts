@@ -23,6 +23,14 @@ describe('the cleanup job', () => {
     await t.sql(`update outbox_emails set sent_at = now() - interval '31 days' where recipient = ?`, [old.email]);
     await t.sql(`update refresh_tokens set rotated_at = now() - interval '2 days' where rotated_at is not null`);
     await t.sql(`insert into username_reservations (username, expires_at) values ('gone_res', now() - interval '1 minute'), ('kept_res', now() + interval '1 day')`);
+    // Deferred email requests that were never settled: one a day old, one recent (not yet due, so the worker leaves it).
+    for (const [to, age, status] of [['stale@example.com', '25 hours', 'failed'], ['recent@example.com', '1 hour', 'pending']]) {
+      await t.sql(
+        `insert into outbox_emails (id, created_at, template, recipient, payload, status, attempts, available_at)
+         values (gen_random_uuid(), now() - ?::interval, 'auth.password-reset', ?, ?, ?, 0, now() + interval '1 day')`,
+        [age, to, JSON.stringify({ deferred: 'auth.password-reset', to }), status],
+      );
+    }
 
     await t.app.cleanupJob.run();
 
@@ -36,6 +44,8 @@ describe('the cleanup job', () => {
     expect(await count('one_time_tokens', `user_id = '${live.id}'`)).toBe(2);
     expect(await count('outbox_emails', `recipient = '${old.email}'`)).toBe(0);
     expect(await count('outbox_emails', `recipient = '${live.email}'`)).toBe(2);
+    expect(await count('outbox_emails', `recipient = 'stale@example.com'`)).toBe(0);
+    expect(await count('outbox_emails', `recipient = 'recent@example.com'`)).toBe(1);
     expect(await count('username_reservations')).toBe(1);
     expect(await count('users')).toBe(2);
   });

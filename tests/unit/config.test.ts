@@ -35,7 +35,7 @@ describe('loadConfig defaults', () => {
       publicUrl: 'http://localhost:4000',
       jwt: { issuer: 'http://localhost:4000', audience: 'posture', accessTokenTtl: 15 * 60, signingKeys: undefined },
       sessions: { refreshTtl: 7 * 86400, absoluteTtl: 30 * 86400, graceSeconds: 30 },
-      tokens: { emailVerificationTtl: 24 * 3600, passwordResetTtl: 3600, passwordResetCodeTtl: 600, maxCodeAttempts: 5 },
+      tokens: { emailVerificationTtl: 24 * 3600, passwordResetTtl: 3600, passwordResetCodeTtl: 600, maxCodeAttempts: 3 },
       argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
       hashing: { concurrency: undefined, queueLimit: 64 },
       admin: undefined,

@@ -30,8 +30,10 @@ export const authModule = defineModule({
     const passwords = new PasswordService(config);
     const accessTokens = new AccessTokenService(keys, config.jwt, clock);
     const sessions = new SessionService(accessTokens, config.sessions, clock);
-    const oneTimeTokens = new OneTimeTokenService(config.tokens);
+    const oneTimeTokens = new OneTimeTokenService(config.tokens, keys.deriveSecret('reset-code'));
     const auth = new AuthService({ config, passwords, sessions, oneTimeTokens, mailQueued: () => undefined });
     return { keys, passwords, accessTokens, sessions, oneTimeTokens, auth };
   },
+  // Reset and resend requests are decided by the mail worker, after the answer.
+  onStart: async (services) => services.mailWorker.handleDeferred(services.auth.deferredMail),
 });

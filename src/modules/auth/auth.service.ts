@@ -3,7 +3,8 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, DomainError, ErrorCode, invalidCredentials, invalidToken } from '../../common/errors';
 import type { Config } from '../../config';
-import { enqueueMail } from '../mail/mail.outbox';
+import type { MailMessage } from '../mail/mail.messages';
+import { enqueueDeferredMail, enqueueMail, type DeferredMailHandler } from '../mail/mail.outbox';
 import { User } from '../users/user.entity';
 import { assertEmail, assertName, assertUsername, EXISTING_USER, isLiveUser, LIVE_USER, normalizeEmail } from '../users/user.rules';
 import { findLiveUserByEmail, findUserForLogin } from '../users/user.service';
@@ -15,6 +16,10 @@ import type { ClientMeta, IssuedTokens, SessionService } from './session.service
 
 /** How long a username stays held after a sign-up that hit an existing email. */
 const RESERVATION_DAYS = 30;
+
+/** The kinds of deferred email this service decides (see deferredMail). */
+const PASSWORD_RESET_REQUEST = 'auth.password-reset';
+const VERIFICATION_REQUEST = 'auth.verify-email';
 
 export interface AuthServiceDeps {
   config: Pick<Config, 'publicUrl' | 'tokens'>;
@@ -28,6 +33,15 @@ export interface AuthServiceDeps {
 /** Account rules: sign-up, verification, log-in, password reset and change. */
 export class AuthService {
   constructor(private readonly deps: AuthServiceDeps) {}
+
+  /**
+   * The mail worker's handlers for the requests that must answer alike for every address: each
+   * runs after the response, in the worker's transaction, and decides what (if anything) to send.
+   */
+  readonly deferredMail: Record<string, DeferredMailHandler> = {
+    [PASSWORD_RESET_REQUEST]: (tx, email) => this.passwordResetMail(tx, email),
+    [VERIFICATION_REQUEST]: (tx, email) => this.verificationMail(tx, email),
+  };
 
   private link(path: string, params: Record<string, string> = {}): string {
     const url = new URL(path, `${this.deps.config.publicUrl}/`);
@@ -99,13 +113,17 @@ export class AuthService {
   }
 
   private async queueVerificationEmail(tx: EntityManager, user: User): Promise<void> {
-    enqueueMail(tx, {
+    enqueueMail(tx, await this.verificationMessage(tx, user));
+  }
+
+  private async verificationMessage(tx: EntityManager, user: User): Promise<MailMessage> {
+    return {
       template: 'verify-email',
       to: user.email,
       name: user.name,
       verifyUrl: await this.verificationLink(tx, user),
       expiresInHours: Math.round(this.deps.config.tokens.emailVerificationTtl / 3600),
-    });
+    };
   }
 
   private async verificationLink(tx: EntityManager, user: User): Promise<string> {
@@ -125,17 +143,30 @@ export class AuthService {
     return true;
   }
 
-  /** Always succeeds; mails a fresh link only to an unverified live account. */
+  /** Always succeeds; an unverified live account is mailed a fresh link after the response. */
   async resendVerificationEmail(em: EntityManager, rawEmail: string): Promise<true> {
-    const email = normalizeEmail(rawEmail);
-    const queued = await em.transactional(async (tx) => {
-      const user = await findLiveUserByEmail(tx, email);
-      if (!user || user.emailVerified || user.status !== 'active') return false;
-      await this.queueVerificationEmail(tx, user);
-      return true;
-    });
-    if (queued) this.deps.mailQueued();
+    await this.deferMail(em, VERIFICATION_REQUEST, rawEmail);
     return true;
+  }
+
+  private async verificationMail(tx: EntityManager, email: string): Promise<MailMessage | null> {
+    const user = await findLiveUserByEmail(tx, email);
+    if (!user || user.emailVerified || !isLiveUser(user)) return null;
+    return this.verificationMessage(tx, user);
+  }
+
+  /**
+   * Queues a deferred email for any well-formed address, with an account or not, and nothing else:
+   * the answer waits for the same one insert either way, and the account's work (lookup, token,
+   * message) happens in the mail worker after the response.
+   */
+  private async deferMail(em: EntityManager, kind: string, rawEmail: string): Promise<void> {
+    const email = normalizeEmail(rawEmail);
+    // Sign-up checks the form of an address, so a malformed one has no account: there is nothing to do.
+    if (!isWellFormedEmail(email)) return;
+    enqueueDeferredMail(em, kind, email);
+    await em.flush();
+    this.deps.mailQueued();
   }
 
   /** INVALID_CREDENTIALS for an unknown account or a wrong password, after the same argon2 work. */
@@ -161,26 +192,26 @@ export class AuthService {
     return tokens;
   }
 
-  /** Always succeeds; mails a link and a code only to a live account. */
+  /** Always succeeds; a live account is mailed a link and a code after the response. */
   async requestPasswordReset(em: EntityManager, rawEmail: string): Promise<true> {
-    const email = normalizeEmail(rawEmail);
-    const queued = await em.transactional(async (tx) => {
-      const user = await findLiveUserByEmail(tx, email);
-      if (!user || user.status !== 'active') return false;
-      const { token, code } = await this.deps.oneTimeTokens.issue(tx, user, 'reset_password');
-      enqueueMail(tx, {
-        template: 'password-reset',
-        to: user.email,
-        name: user.name,
-        resetUrl: this.link('reset-password', { token }),
-        code: code!,
-        expiresInMinutes: Math.round(this.deps.config.tokens.passwordResetTtl / 60),
-        codeExpiresInMinutes: Math.round(this.deps.config.tokens.passwordResetCodeTtl / 60),
-      });
-      return true;
-    });
-    if (queued) this.deps.mailQueued();
+    await this.deferMail(em, PASSWORD_RESET_REQUEST, rawEmail);
     return true;
+  }
+
+  /** The reset email of a live account, with a new link token and code (which retire earlier ones). */
+  private async passwordResetMail(tx: EntityManager, email: string): Promise<MailMessage | null> {
+    const user = await findLiveUserByEmail(tx, email);
+    if (!user || !isLiveUser(user)) return null;
+    const { token, code } = await this.deps.oneTimeTokens.issue(tx, user, 'reset_password');
+    return {
+      template: 'password-reset',
+      to: user.email,
+      name: user.name,
+      resetUrl: this.link('reset-password', { token }),
+      code: code!,
+      expiresInMinutes: Math.round(this.deps.config.tokens.passwordResetTtl / 60),
+      codeExpiresInMinutes: Math.round(this.deps.config.tokens.passwordResetCodeTtl / 60),
+    };
   }
 
   /**
@@ -257,6 +288,15 @@ export class AuthService {
       changedAt: new Date().toISOString(),
       resetUrl: this.link('forgot-password'),
     });
+  }
+}
+
+function isWellFormedEmail(email: string): boolean {
+  try {
+    assertEmail(email);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -4,7 +4,7 @@ import { User } from '../users/user.entity';
 
 export type OneTimeTokenPurpose = 'verify_email' | 'reset_password';
 
-/** An emailed link token (and, for resets, a 6-digit code), stored only as hashes. */
+/** An emailed link token (and, for resets, a 6-digit code), stored only as hashes: SHA-256 of the token, HMAC of the code. */
 @Entity({ tableName: 'one_time_tokens' })
 @Index({ name: 'one_time_tokens_user_purpose_index', properties: ['user', 'purpose'] })
 export class OneTimeToken extends BaseEntity<'codeHash' | 'codeExpiresAt' | 'attempts' | 'usedAt'> {
@@ -21,6 +21,7 @@ export class OneTimeToken extends BaseEntity<'codeHash' | 'codeExpiresAt' | 'att
   @Property({ type: 'string', length: 64, unique: 'one_time_tokens_token_hash_unique' })
   tokenHash!: string;
 
+  /** HMAC-SHA-256 of `id:code` under a server secret (see OneTimeTokenService). */
   @Property({ type: 'string', length: 64, nullable: true })
   codeHash: string | null = null;
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomCode, randomToken, safeEqual, sha256 } from '../../common/crypto';
 import type { Config } from '../../config';
@@ -12,11 +13,20 @@ export interface RedeemedToken {
 
 export type CodeCheck = { ok: true; token: RedeemedToken } | { ok: false };
 
-const hashCode = (tokenId: string, code: string) => sha256(`${tokenId}:${code}`);
-
 /** Emailed link tokens and reset codes: random, hashed at rest, bound to purpose and account, single-use. */
 export class OneTimeTokenService {
-  constructor(private readonly config: Config['tokens']) {}
+  /**
+   * `codeSecret` keys the reset codes' HMAC. There are only 10⁶ codes, so a plain hash in a leaked
+   * table would give each one away at once; without the secret, the table tells nothing.
+   */
+  constructor(
+    private readonly config: Config['tokens'],
+    private readonly codeSecret: Buffer,
+  ) {}
+
+  private hashCode(tokenId: string, code: string): string {
+    return createHmac('sha256', this.codeSecret).update(`${tokenId}:${code}`).digest('hex');
+  }
 
   /** Queues a new token in `em`; a new reset token retires the account's earlier ones. */
   async issue(
@@ -38,7 +48,7 @@ export class OneTimeTokenService {
 
     await this.retire(em, user.id, 'reset_password');
     const code = randomCode();
-    row.codeHash = hashCode(row.id, code);
+    row.codeHash = this.hashCode(row.id, code);
     row.codeExpiresAt = new Date(now + this.config.passwordResetCodeTtl * 1000);
     return { token, code, expiresAt: row.expiresAt };
   }
@@ -77,7 +87,7 @@ export class OneTimeTokenService {
     );
     const row = rows[0];
     if (!row) return { ok: false };
-    if (!/^\d{6}$/.test(code) || !safeEqual(row.code_hash, hashCode(row.id, code))) {
+    if (!/^\d{6}$/.test(code) || !safeEqual(row.code_hash, this.hashCode(row.id, code))) {
       await em.execute(`update one_time_tokens set attempts = attempts + 1 where id = ?`, [row.id]);
       return { ok: false };
     }

@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -58,6 +59,7 @@ export class SigningKeys {
   private constructor(
     readonly active: { kid: string; alg: Algorithm; key: CryptoKey },
     readonly publicJwks: JSONWebKeySet,
+    private readonly activePrivatePart: Buffer,
   ) {}
 
   readonly resolve = createLocalJWKSet(this.publicJwks);
@@ -69,7 +71,16 @@ export class SigningKeys {
     return new SigningKeys(
       { kid: signer.kid!, alg: signer.alg as Algorithm, key },
       { keys: keys.map(publicPart) },
+      Buffer.from(signer.d as string, 'base64url'),
     );
+  }
+
+  /**
+   * A 32-byte secret for one purpose, derived (HKDF-SHA-256) from the active key's private part: it
+   * needs no setting of its own and is never stored. It changes when the active key is rotated.
+   */
+  deriveSecret(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.activePrivatePart, Buffer.alloc(0), `posture/${purpose}`, 32));
   }
 
   /** Configured keys; otherwise (never in production) a key generated once and kept in DATA_DIR. */

@@ -1,6 +1,7 @@
 import { defineModule } from '../module';
 import { createMailTransport, type MailTransport } from './mail.transport';
 import { MailWorker } from './mail.worker';
+import { Migration20261129110000 } from './Migration20261129110000';
 import { OutboxEmail } from './outbox-email.entity';
 
 declare module '../module' {
@@ -13,6 +14,7 @@ declare module '../module' {
 export const mailModule = defineModule({
   name: 'mail',
   entities: [OutboxEmail],
+  migrations: [{ name: 'Migration20261129110000', class: Migration20261129110000 }],
   services({ config, logger, orm, onStop }) {
     const mailTransport = createMailTransport(config.smtpUrl, config.mailFrom, logger);
     onStop(() => mailTransport.close());

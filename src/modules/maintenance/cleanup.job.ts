@@ -4,7 +4,7 @@ import type { Logger } from '../../logger';
 /**
  * What the cleanup deletes, as SQL both PostgreSQL 15 and PGlite accept. Rotated refresh tokens
  * live as long as their session, since reuse detection needs them; ended sessions are kept 30
- * days for the record; failed emails are kept for an operator to look at.
+ * days for the record; failed emails are kept for an operator to look at, except deferred requests.
  */
 export const CLEANUP_STATEMENTS: ReadonlyArray<{ name: string; sql: string }> = [
   {
@@ -18,6 +18,12 @@ export const CLEANUP_STATEMENTS: ReadonlyArray<{ name: string; sql: string }> = 
   },
   { name: 'one-time tokens', sql: `delete from one_time_tokens where expires_at < now() - interval '7 days'` },
   { name: 'sent emails', sql: `delete from outbox_emails where status = 'sent' and sent_at < now() - interval '30 days'` },
+  // A deferred request is settled within seconds (and one without an account deleted then); one a
+  // day old never will be, and it names an address that may have no account.
+  {
+    name: 'deferred emails',
+    sql: `delete from outbox_emails where payload ->> 'deferred' is not null and created_at < now() - interval '1 day'`,
+  },
   { name: 'username reservations', sql: `delete from username_reservations where expires_at < now()` },
 ];
 
