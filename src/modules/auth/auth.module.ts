@@ -31,7 +31,7 @@ export const authModule = defineModule({
     const accessTokens = new AccessTokenService(keys, config.jwt, clock);
     const sessions = new SessionService(accessTokens, config.sessions, clock);
     const oneTimeTokens = new OneTimeTokenService(config.tokens, keys.deriveSecret('reset-code'));
-    const auth = new AuthService({ config, passwords, sessions, oneTimeTokens, mailQueued: () => undefined });
+    const auth = new AuthService({ config, passwords, sessions, oneTimeTokens });
     return { keys, passwords, accessTokens, sessions, oneTimeTokens, auth };
   },
   // Reset and resend requests are decided by the mail worker, after the answer.

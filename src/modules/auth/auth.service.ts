@@ -26,8 +26,6 @@ export interface AuthServiceDeps {
   passwords: PasswordService;
   sessions: SessionService;
   oneTimeTokens: OneTimeTokenService;
-  /** Called after a commit that queued email, to deliver it now rather than at the next poll. */
-  mailQueued: () => void;
 }
 
 /** Account rules: sign-up, verification, log-in, password reset and change. */
@@ -65,9 +63,7 @@ export class AuthService {
 
     for (let attempt = 0; ; attempt++) {
       try {
-        const user = await em.transactional((tx) => this.createAccount(tx, { email, username, name, passwordHash }));
-        this.deps.mailQueued();
-        return user;
+        return await em.transactional((tx) => this.createAccount(tx, { email, username, name, passwordHash }));
       } catch (err) {
         const constraint = err instanceof UniqueConstraintViolationException ? (err as { constraint?: string }).constraint : undefined;
         if (constraint === 'users_username_unique' || constraint === 'username_reservations_pkey') throw usernameTaken();
@@ -166,7 +162,6 @@ export class AuthService {
     if (!isWellFormedEmail(email)) return;
     enqueueDeferredMail(em, kind, email);
     await em.flush();
-    this.deps.mailQueued();
   }
 
   /** INVALID_CREDENTIALS for an unknown account or a wrong password, after the same argon2 work. */
@@ -254,7 +249,6 @@ export class AuthService {
       return 'done';
     });
     if (outcome === 'invalid') throw invalidToken();
-    this.deps.mailQueued();
     return true;
   }
 
@@ -276,7 +270,6 @@ export class AuthService {
       this.passwordChangedMail(tx, fresh);
       return this.deps.sessions.start(tx, fresh, meta);
     });
-    this.deps.mailQueued();
     return tokens;
   }
 
