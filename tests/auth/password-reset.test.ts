@@ -1,7 +1,6 @@
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../support/eventually';
 import { codes } from '../support/graphql';
 import { linkToken, resetCode } from '../support/smtp';
@@ -250,14 +249,11 @@ describe('resetPassword', () => {
     expect(codes(await reset({ token, newPassword: NEW_PASSWORD }))).toEqual(['INVALID_TOKEN']);
   });
 
-  describe('with a 1-second code lifetime', () => {
-    beforeAll(() => t.restart({ PASSWORD_RESET_CODE_TTL: '1s' }));
-    afterAll(() => t.restart({ PASSWORD_RESET_CODE_TTL: '10m' }));
-
-    it('answers an expired code with INVALID_TOKEN, while the link keeps its own lifetime', async () => {
+  describe('after the code lifetime (10 minutes)', () => {
+    it('answers an expired code with INVALID_TOKEN, while the link keeps its own lifetime (1 hour)', async () => {
       const user = await createVerifiedUser(t, 're');
       const { token, code } = await resetSecrets(user.email);
-      await sleep(1500);
+      t.clock.advance(10 * 60 + 30);
 
       expect(codes(await reset({ email: user.email, code, newPassword: NEW_PASSWORD }))).toEqual(['INVALID_TOKEN']);
       expect((await reset({ token, newPassword: NEW_PASSWORD })).data).toEqual({ resetPassword: true });

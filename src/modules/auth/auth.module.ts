@@ -30,7 +30,7 @@ export const authModule = defineModule({
     const passwords = new PasswordService(config);
     const accessTokens = new AccessTokenService(keys, config.jwt, clock);
     const sessions = new SessionService(accessTokens, config.sessions, clock);
-    const oneTimeTokens = new OneTimeTokenService(config.tokens, keys.deriveSecret('reset-code'));
+    const oneTimeTokens = new OneTimeTokenService(config.tokens, keys.deriveSecret('reset-code'), clock);
     const auth = new AuthService({ config, passwords, sessions, oneTimeTokens });
     return { keys, passwords, accessTokens, sessions, oneTimeTokens, auth };
   },

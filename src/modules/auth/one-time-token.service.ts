@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomCode, randomToken, safeEqual, sha256 } from '../../common/crypto';
+import type { Clock } from '../../common/clock';
 import type { Config } from '../../config';
 import type { User } from '../users/user.entity';
 import { OneTimeToken, type OneTimeTokenPurpose } from './one-time-token.entity';
@@ -22,6 +23,7 @@ export class OneTimeTokenService {
   constructor(
     private readonly config: Config['tokens'],
     private readonly codeSecret: Buffer,
+    private readonly clock: Clock,
   ) {}
 
   private hashCode(tokenId: string, code: string): string {
@@ -34,7 +36,7 @@ export class OneTimeTokenService {
     user: User,
     purpose: OneTimeTokenPurpose,
   ): Promise<{ token: string; code?: string; expiresAt: Date }> {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     const token = randomToken(32);
     const ttl = purpose === 'verify_email' ? this.config.emailVerificationTtl : this.config.passwordResetTtl;
     const row = em.create(OneTimeToken, {
@@ -55,7 +57,7 @@ export class OneTimeTokenService {
 
   /** Marks every unused token of a purpose as used. */
   async retire(em: EntityManager, userId: string, purpose: OneTimeTokenPurpose): Promise<void> {
-    await em.nativeUpdate(OneTimeToken, { user: userId, purpose, usedAt: null }, { usedAt: new Date() });
+    await em.nativeUpdate(OneTimeToken, { user: userId, purpose, usedAt: null }, { usedAt: this.clock.now() });
   }
 
   /**
@@ -64,11 +66,12 @@ export class OneTimeTokenService {
    * acts on it, so a failure afterwards leaves the token unused.
    */
   async redeem(em: EntityManager, token: string, purpose: OneTimeTokenPurpose): Promise<RedeemedToken | null> {
+    const now = this.clock.now();
     const rows = await em.execute<Array<{ id: string; user_id: string; email: string }>>(
-      `update one_time_tokens set used_at = now()
-        where token_hash = ? and purpose = ? and used_at is null and expires_at > now()
+      `update one_time_tokens set used_at = ?
+        where token_hash = ? and purpose = ? and used_at is null and expires_at > ?
         returning id, user_id, email`,
-      [sha256(token), purpose],
+      [now, sha256(token), purpose, now],
     );
     return rows[0] ? { id: rows[0].id, userId: rows[0].user_id, email: rows[0].email } : null;
   }
@@ -78,12 +81,13 @@ export class OneTimeTokenService {
    * counted exactly; a wrong try is recorded even though the caller then fails (commit before throwing).
    */
   async redeemResetCode(em: EntityManager, userId: string, code: string): Promise<CodeCheck> {
+    const now = this.clock.now();
     const rows = await em.execute<Array<{ id: string; email: string; code_hash: string }>>(
       `select id, email, code_hash from one_time_tokens
         where user_id = ? and purpose = 'reset_password' and used_at is null
-          and code_hash is not null and code_expires_at > now() and attempts < ?
+          and code_hash is not null and code_expires_at > ? and attempts < ?
         order by created_at desc limit 1 for update`,
-      [userId, this.config.maxCodeAttempts],
+      [userId, now, this.config.maxCodeAttempts],
     );
     const row = rows[0];
     if (!row) return { ok: false };
@@ -91,7 +95,7 @@ export class OneTimeTokenService {
       await em.execute(`update one_time_tokens set attempts = attempts + 1 where id = ?`, [row.id]);
       return { ok: false };
     }
-    await em.execute(`update one_time_tokens set used_at = now() where id = ?`, [row.id]);
+    await em.execute(`update one_time_tokens set used_at = ? where id = ?`, [now, row.id]);
     return { ok: true, token: { id: row.id, userId, email: row.email } };
   }
 }
