@@ -10,6 +10,7 @@ import { withTimeout } from './common/timeout';
 import { AfterCommitHooks } from './db/after-commit';
 import { startEmbeddedDatabase } from './db/embedded';
 import { initOrm } from './db/orm';
+import { createPreparedReader } from './db/pg-pool';
 import { buildAppSchema } from './graphql/schema';
 import { createLogger, type Logger } from './logger';
 import { modules } from './modules';
@@ -18,7 +19,8 @@ import type { PasswordService } from './modules/auth/password.service';
 import type { SigningKeys } from './modules/auth/signing-keys';
 import type { MailWorker } from './modules/mail/mail.worker';
 import type { CleanupJob } from './modules/maintenance/cleanup.job';
-import type { AppServices, ModuleContext, ResolverClass, Worker } from './modules/module';
+import type { AppServices, ModuleContext, PostureModule, ResolverClass, Worker } from './modules/module';
+import { EdgeGate } from './modules/rate-limit/edge-block';
 import { ConfiguredRateLimits } from './modules/rate-limit/rate-limit.policies';
 import { RateLimiter } from './modules/rate-limit/rate-limiter';
 import { createApolloServer, createRequestListener } from './server';
@@ -45,6 +47,8 @@ export interface StartOptions {
   logger?: Logger;
   /** The services' clock; tests pass a ManualClock to reach expiries without sleeping. */
   clock?: Clock;
+  /** The modules to run (default: the application's list in src/modules/index.ts). */
+  modules?: readonly PostureModule[];
 }
 
 async function connectRedis(url: string, keyPrefix: string, logger: Logger): Promise<Redis> {
@@ -67,13 +71,13 @@ async function connectRedis(url: string, keyPrefix: string, logger: Logger): Pro
 }
 
 /** Sets up every module in list order: services, then after-commit hooks and start-up work. */
-async function setUpModules(ctx: ModuleContext, hooks: AfterCommitHooks): Promise<AppServices> {
-  for (const module of modules) Object.assign(ctx.services, await module.services?.(ctx));
+async function setUpModules(list: readonly PostureModule[], ctx: ModuleContext, hooks: AfterCommitHooks): Promise<AppServices> {
+  for (const module of list) Object.assign(ctx.services, await module.services?.(ctx));
   const services = ctx.services as AppServices;
-  for (const module of modules) {
+  for (const module of list) {
     for (const { entity, wake } of module.wakeOnCommit ?? []) hooks.on(entity, () => wake(services));
   }
-  for (const module of modules) await module.onStart?.(services, ctx);
+  for (const module of list) await module.onStart?.(services, ctx);
   return services;
 }
 
@@ -81,6 +85,7 @@ async function setUpModules(ctx: ModuleContext, hooks: AfterCommitHooks): Promis
 export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
+  const list = options.modules ?? modules;
   const cleanups: Array<() => Promise<void> | void> = [];
   const cleanUp = async () => {
     for (const fn of cleanups.reverse()) await fn();
@@ -95,13 +100,18 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       poolMax: embedded ? 1 : config.databasePoolMax,
       logger,
       subscribers: [afterCommit],
+      modules: list,
     });
     cleanups.push(() => orm.close());
+    const reader = createPreparedReader(orm, { url: config.databaseUrl, poolMax: config.databasePoolMax, logger });
+    cleanups.push(() => reader.close());
 
     const services = await setUpModules(
+      list,
       { config, logger, orm, clock, services: {}, onStop: (fn) => cleanups.push(fn) },
       afterCommit,
     );
+    cleanups.push(() => services.passwords?.close()); // the hashing process
 
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, config.redisKeyPrefix, logger) : null;
     if (redis) cleanups.push(() => redis.disconnect());
@@ -113,8 +123,9 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         if (!resolvers.has(cls)) resolvers.set(cls, new (cls as ResolverClass)(services));
         return resolvers.get(cls);
       },
-    });
+    }, list);
     const limits = new ConfiguredRateLimits(schema, config.rateLimits);
+    const edgeGate = new EdgeGate(limiter.edgeBlocks, { parse: { maxTokens: config.graphql.maxTokens } });
 
     const httpServer = http.createServer({ keepAliveTimeout: 5000, requestTimeout: 30_000 });
     const apollo = createApolloServer({
@@ -143,14 +154,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       }
     };
     const { keys, accessTokens, sessions } = services;
-    httpServer.on('request', createRequestListener({ config, logger, orm, apollo, keys, accessTokens, sessions, isReady }));
+    httpServer.on('request', createRequestListener({ config, logger, orm, apollo, keys, accessTokens, sessions, reader, isReady, edgeGate }));
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => resolve());
     });
     const { port } = httpServer.address() as AddressInfo;
 
-    for (const worker of modules.flatMap((m) => m.workers?.(services) ?? [])) {
+    for (const worker of list.flatMap((m) => m.workers?.(services) ?? [])) {
       workers.push(worker);
       worker.start();
     }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import type { Duplex } from 'node:stream';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
@@ -8,8 +10,9 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Config } from './config';
+import type { PreparedReader } from './db/pg-pool';
 import { createContext, type Context } from './graphql/context';
 import { createFormatError } from './graphql/errors';
 import { queryLimitRules } from './graphql/limits';
@@ -17,6 +20,7 @@ import type { Logger } from './logger';
 import type { AccessTokenService } from './modules/auth/access-token.service';
 import type { SessionService } from './modules/auth/session.service';
 import type { SigningKeys } from './modules/auth/signing-keys';
+import type { EdgeGate } from './modules/rate-limit/edge-block';
 import { operationGatePlugin, type OperationGateDeps } from './graphql/operation-gate.plugin';
 
 export function createApolloServer(deps: {
@@ -27,10 +31,11 @@ export function createApolloServer(deps: {
   gate: OperationGateDeps;
 }): ApolloServer<Context> {
   const { config } = deps;
+  refuseTunnels(deps.httpServer, config);
   return new ApolloServer<Context>({
     schema: deps.schema,
     logger: deps.logger,
-    formatError: createFormatError(deps.logger),
+    formatError: createFormatError(deps.logger, { hideSuggestions: config.isProduction }),
     includeStacktraceInErrorResponses: false,
     introspection: !config.isProduction,
     hideSchemaDetailsFromClientErrors: config.isProduction,
@@ -38,6 +43,8 @@ export function createApolloServer(deps: {
     // main.ts owns SIGTERM/SIGINT; Apollo's own handlers would stop it twice and re-raise the signal.
     stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
+    // No automatic persisted queries: such requests answer PERSISTED_QUERY_NOT_SUPPORTED, and clients send the query.
+    persistedQueries: false,
     validationRules: queryLimitRules(config.graphql),
     parseOptions: { maxTokens: config.graphql.maxTokens },
     plugins: [
@@ -46,10 +53,41 @@ export function createApolloServer(deps: {
       config.isProduction
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
+      subscriptionsRefused,
       operationGatePlugin(deps.gate),
     ],
   });
 }
+
+/**
+ * CONNECT asks for a tunnel, which node hands to a 'connect' listener or else drops without an
+ * answer: it gets a 405 like any other method this server does not serve.
+ */
+function refuseTunnels(httpServer: http.Server, config: Config) {
+  const headers = Object.entries({ allow: 'GET, POST, OPTIONS', 'content-length': '0', connection: 'close', ...securityHeaders(config) });
+  const answer = `HTTP/1.1 405 Method Not Allowed\r\n${headers.map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
+  httpServer.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    socket.end(answer);
+  });
+}
+
+/**
+ * Subscriptions need a streaming transport this server does not offer. Refused as a bad request
+ * before execution, where graphql-js would fail them with an uncoded error.
+ */
+const subscriptionsRefused: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation }) {
+        if (operation?.operation !== 'subscription') return;
+        throw new GraphQLError('Subscription operations are not supported.', {
+          extensions: { code: ApolloServerErrorCode.BAD_REQUEST, http: { status: 400 } },
+        });
+      },
+    };
+  },
+};
 
 class HttpError extends Error {
   constructor(
@@ -75,7 +113,8 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
       } else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    // The client went away mid-body (node's parser answers it, when it still can): not our fault.
+    req.on('error', () => reject(new HttpError(400, 'The request body ended early.')));
   });
 }
 
@@ -98,6 +137,67 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
 
 const requestError = (message: string, code = 'BAD_REQUEST') => ({ errors: [{ message, extensions: { code } }] });
 
+/** The path and query of a request target; null when it is neither a path nor an absolute http(s) URL. */
+export function parseTarget(target: string): { pathname: string; search: string } | null {
+  if (target.startsWith('/')) {
+    // The origin form, read as it is: `new URL` would take `//x` for a host, and throws on some.
+    const end = target.search(/[?#]/);
+    const pathname = end < 0 ? target : target.slice(0, end);
+    const search = end >= 0 && target[end] === '?' ? target.slice(end).split('#', 1)[0]! : '';
+    return { pathname, search };
+  }
+  try {
+    const url = new URL(target); // the absolute form, as proxies send it
+    return url.protocol === 'http:' || url.protocol === 'https:' ? { pathname: url.pathname, search: url.search } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Headers every response carries: helmet's defaults, narrowed for an API. JSON needs no sources and
+ * no framing; the Sandbox page, the one HTML answer, drops the frame and content policies.
+ */
+function securityHeaders(config: Config): Record<string, string> {
+  return {
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    ...(new URL(config.publicUrl).protocol === 'https:' ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
+  };
+}
+
+const PAGE_ONLY_HEADERS = ['x-frame-options', 'content-security-policy'];
+
+const CORS_PREFLIGHT = {
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  // Apollo Client sends its client-awareness headers on every request.
+  'access-control-allow-headers':
+    'authorization, content-type, apollo-require-preflight, x-apollo-operation-name, apollographql-client-name, apollographql-client-version',
+  'access-control-max-age': '600',
+};
+
+function appendVary(res: http.ServerResponse, value: string) {
+  const previous = res.getHeader('vary');
+  res.setHeader('vary', previous ? `${String(previous)}, ${value}` : value);
+}
+
+/** Lets the request's Origin read the answer when CORS_ORIGINS allows it; true when it does. */
+function applyCors(req: http.IncomingMessage, res: http.ServerResponse, origins: '*' | string[]): boolean {
+  let allowed: string | undefined;
+  if (origins === '*') allowed = '*';
+  else if (origins.length > 0) {
+    appendVary(res, 'Origin'); // the answer depends on it, for caches in between
+    const origin = req.headers.origin;
+    if (origin !== undefined && origins.includes(origin)) allowed = origin;
+  }
+  if (!allowed) return false;
+  res.setHeader('access-control-allow-origin', allowed);
+  res.setHeader('access-control-expose-headers', 'retry-after, x-request-id');
+  return true;
+}
+
 export interface HttpDeps {
   config: Config;
   logger: Logger;
@@ -106,6 +206,10 @@ export interface HttpDeps {
   keys: SigningKeys;
   accessTokens: AccessTokenService;
   sessions: SessionService;
+  /** The session check's prepared statements. */
+  reader: PreparedReader;
+  /** Refuses clients over an ip limit before any GraphQL work. */
+  edgeGate: EdgeGate;
   isReady: () => Promise<boolean>;
 }
 
@@ -128,16 +232,25 @@ export function createRequestListener(deps: HttpDeps): http.RequestListener {
         }
       } else body = raw;
     }
+    const ip = clientIp(req, config.trustProxyHops);
+    // A client over an ip limit is refused here, before Apollo parses, validates and refuses it.
+    const refusal = await deps.edgeGate.refuse(ip, body);
+    if (refusal) return sendJson(res, 429, refusal.body, { 'retry-after': String(refusal.retryAfter) });
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const meta = { ip: clientIp(req, config.trustProxyHops), userAgent: req.headers['user-agent'], requestId };
+    const meta = { ip, userAgent: req.headers['user-agent'], requestId };
     const result = await deps.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search, body },
-      context: async () => createContext(deps.orm.em.fork(), meta, req.headers.authorization, deps),
+      context: async () => createContext(deps.orm.em, meta, req.headers.authorization, deps),
     });
-    for (const [key, value] of result.headers) res.setHeader(key, value);
+    for (const [key, value] of result.headers) {
+      if (key === 'cache-control') continue; // no-store stays, whatever Apollo suggests
+      if (key === 'vary') appendVary(res, value);
+      else res.setHeader(key, value);
+    }
+    if (/^text\/html\b/i.test(result.headers.get('content-type') ?? '')) for (const name of PAGE_ONLY_HEADERS) res.removeHeader(name);
     res.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
       res.end(result.body.string);
@@ -147,40 +260,43 @@ export function createRequestListener(deps: HttpDeps): http.RequestListener {
     }
   }
 
+  const security = Object.entries(securityHeaders(config));
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse, requestId: string) {
+    for (const [name, value] of security) res.setHeader(name, value);
+    const corsAllowed = applyCors(req, res, config.cors.origins);
+    const target = parseTarget(req.url ?? '/');
+    if (!target) throw new HttpError(400, 'The request target is not a path.');
+    switch (target.pathname) {
+      case '/graphql':
+        res.setHeader('cache-control', 'no-store'); // answers carry tokens and personal data
+        if (req.method === 'OPTIONS') {
+          res.writeHead(204, corsAllowed ? CORS_PREFLIGHT : {});
+          return res.end();
+        }
+        return graphql(req, res, target.search, requestId);
+      case '/healthz':
+        return sendJson(res, 200, { status: 'ok' });
+      case '/readyz': {
+        const ready = await deps.isReady();
+        return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' });
+      }
+      case '/.well-known/jwks.json':
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' });
+        return res.end(jwks);
+      case '/':
+        res.writeHead(302, { location: '/graphql' });
+        return res.end();
+      default:
+        return sendJson(res, 404, requestError('Not found.', 'NOT_FOUND'));
+    }
+  }
+
+  // Everything runs inside the promise, so no request, however malformed, can throw past the catch.
   return (req, res) => {
     const requestId = randomUUID();
     res.setHeader('x-request-id', requestId);
-    res.setHeader('access-control-allow-origin', '*');
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const handle = async () => {
-      switch (url.pathname) {
-        case '/graphql':
-          if (req.method === 'OPTIONS') {
-            res.writeHead(204, {
-              'access-control-allow-methods': 'GET, POST, OPTIONS',
-              'access-control-allow-headers': 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name',
-              'access-control-max-age': '600',
-            });
-            return res.end();
-          }
-          return graphql(req, res, url.search, requestId);
-        case '/healthz':
-          return sendJson(res, 200, { status: 'ok' });
-        case '/readyz': {
-          const ready = await deps.isReady();
-          return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' });
-        }
-        case '/.well-known/jwks.json':
-          res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' });
-          return res.end(jwks);
-        case '/':
-          res.writeHead(302, { location: '/graphql' });
-          return res.end();
-        default:
-          return sendJson(res, 404, requestError('Not found.', 'NOT_FOUND'));
-      }
-    };
-    handle().catch((err: unknown) => {
+    route(req, res, requestId).catch((err: unknown) => {
       if (res.headersSent) return res.destroy();
       if (err instanceof HttpError) {
         return sendJson(res, err.status, requestError(err.message), err.status === 413 ? { connection: 'close' } : {});

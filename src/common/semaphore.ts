@@ -13,10 +13,6 @@ export class Semaphore {
     readonly queueLimit: number,
   ) {}
 
-  get pending(): number {
-    return this.waiting.length;
-  }
-
   /** Whether a task started now would run or wait rather than be refused. */
   hasCapacity(): boolean {
     return this.active < this.concurrency || this.waiting.length < this.queueLimit;

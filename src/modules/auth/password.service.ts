@@ -5,6 +5,7 @@ import { randomToken } from '../../common/crypto';
 import { Semaphore } from '../../common/semaphore';
 import type { Config } from '../../config';
 import { isCommonPassword } from './common-passwords';
+import { HashWorker, type HashParameters } from './hash-worker';
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;
@@ -25,16 +26,17 @@ export function assertAcceptablePassword(
   }
 }
 
-function defaultConcurrency(): number {
-  // Leave a core and a libuv thread for everything else a request needs.
-  const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  return Math.max(1, Math.min(os.availableParallelism() - 1, threads - 1));
-}
+/**
+ * Every core: hashing runs at the lowest CPU priority (see HashWorker), so it takes only what
+ * requests that need no hash leave idle.
+ */
+export const defaultHashConcurrency = (): number => os.availableParallelism();
 
-/** argon2id hashing behind a bounded queue. */
+/** argon2id hashing behind a bounded queue, in a low-priority child process. */
 export class PasswordService {
-  private readonly options: argon2.Options & { raw?: false };
+  private readonly options: HashParameters;
   private readonly queue: Semaphore;
+  private readonly worker: HashWorker;
   private dummyHash: Promise<string> | undefined;
   /** Counts of argon2 operations actually run (read by tests and benchmarks). */
   readonly stats = { hashes: 0, verifies: 0 };
@@ -46,11 +48,9 @@ export class PasswordService {
       timeCost: config.argon2.timeCost,
       parallelism: config.argon2.parallelism,
     };
-    this.queue = new Semaphore(config.hashing.concurrency ?? defaultConcurrency(), config.hashing.queueLimit);
-  }
-
-  get concurrency(): number {
-    return this.queue.concurrency;
+    const concurrency = config.hashing.concurrency ?? defaultHashConcurrency();
+    this.queue = new Semaphore(concurrency, config.hashing.queueLimit);
+    this.worker = new HashWorker(concurrency);
   }
 
   hasCapacity(): boolean {
@@ -65,26 +65,32 @@ export class PasswordService {
   hash(password: string): Promise<string> {
     return this.queue.run(() => {
       this.stats.hashes++;
-      return argon2.hash(password, this.options);
+      return this.worker.hash(password, this.options);
     });
   }
 
-  async verify(hash: string, password: string): Promise<boolean> {
-    return this.queue.run(async () => {
+  /** false for a wrong password, and for a malformed stored hash: it never logs anyone in. */
+  verify(hash: string, password: string): Promise<boolean> {
+    return this.queue.run(() => {
       this.stats.verifies++;
-      try {
-        return await argon2.verify(hash, password);
-      } catch {
-        return false; // a malformed stored hash never logs anyone in
-      }
+      return this.worker.verify(hash, password);
     });
   }
 
   /** Spends the same effort as a real check, for accounts that do not exist. Always false. */
   async verifyDummy(password: string): Promise<false> {
-    this.dummyHash ??= argon2.hash(randomToken(), this.options);
+    // Made once, outside the queue: a full queue must not leave a refusal here for good.
+    this.dummyHash ??= this.worker.hash(randomToken(), this.options).catch((err: unknown) => {
+      this.dummyHash = undefined;
+      throw err;
+    });
     await this.verify(await this.dummyHash, password);
     return false;
+  }
+
+  /** Stops the hashing process (the application is stopping). */
+  close(): Promise<void> {
+    return this.worker.close();
   }
 
   needsRehash(hash: string): boolean {

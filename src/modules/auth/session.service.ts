@@ -5,7 +5,8 @@ import type { Clock } from '../../common/clock';
 import type { Config } from '../../config';
 import { User } from '../users/user.entity';
 import { isLiveUser, liveUserSql } from '../users/user.rules';
-import { USER_SNAPSHOT_COLUMNS, userSnapshot, type UserRow } from '../users/user.snapshot';
+import type { PreparedReader, PreparedStatement } from '../../db/pg-pool';
+import { userSnapshots, type UserRow } from '../users/user.snapshot';
 import type { AccessTokenService } from './access-token.service';
 import { RefreshToken } from './refresh-token.entity';
 import { Session, type SessionScope } from './session.entity';
@@ -50,6 +51,8 @@ export class SessionService {
     private readonly clock: Clock,
   ) {}
 
+  private liveSessionUser: PreparedStatement | undefined;
+
   /** Starts a session (a new family) in `em`'s unit of work; the caller flushes or commits. */
   async start(em: EntityManager, user: User, meta: ClientMeta, scope: SessionScope = 'full'): Promise<IssuedTokens> {
     const now = this.clock.now().getTime();
@@ -78,10 +81,10 @@ export class SessionService {
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = await this.findPresented(em, presented);
       const now = this.clock.now().getTime();
-      if (!row || row.revoked_at || ms(row.session_expires_at) <= now || !isLiveUser({ status: row.status, deletedAt: row.deleted_at })) {
+      if (!row || row.revoked_at || ms(row.session_expires_at) <= now || !isLiveUser(row)) {
         throw invalidToken();
       }
-      const user = userSnapshot(row);
+      const user = userSnapshots(em.getMetadata()).read(row);
 
       if (!row.rotated_at) {
         if (ms(row.token_expires_at) <= now) throw invalidToken();
@@ -121,17 +124,22 @@ export class SessionService {
     return (await this.findPresented(em, refreshToken))?.session_id ?? null;
   }
 
-  /** The user of a live session, for authenticating an access token's `sid` (one fixed query). */
-  async findLiveSessionUser(em: EntityManager, sessionId: string, userId: string): Promise<Readonly<User> | null> {
+  /**
+   * The user of a live session, for authenticating an access token's `sid`: one prepared statement,
+   * run on nearly every request.
+   */
+  async findLiveSessionUser(db: PreparedReader, sessionId: string, userId: string): Promise<Readonly<User> | null> {
     if (!UUID.test(sessionId) || !UUID.test(userId)) return null;
-    const rows = await em.getConnection().execute<UserRow[]>(
-      `select ${USER_SNAPSHOT_COLUMNS}
-         from sessions s join users u on u.id = s.user_id
-        where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > now()
-          and ${liveUserSql('u')}`,
-      [sessionId, userId],
-    );
-    return rows[0] ? userSnapshot(rows[0]) : null;
+    const snapshots = userSnapshots(db.metadata);
+    this.liveSessionUser ??= {
+      name: 'posture_live_session_user',
+      text: `select ${snapshots.select('u')}
+               from sessions s join users u on u.id = s.user_id
+              where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > $3
+                and ${liveUserSql('u')}`,
+    };
+    const rows = await db.query<UserRow>(this.liveSessionUser, [sessionId, userId, this.clock.now()]);
+    return rows[0] ? snapshots.read(rows[0]) : null;
   }
 
   private rollingExpiry(now: number, absolute: Date): Date {
@@ -142,7 +150,7 @@ export class SessionService {
     if (token.length === 0 || token.length > 256) return null;
     const rows = await em.getConnection().execute<PresentedRow[]>(
       `select rt.id as token_id, rt.parent_id, rt.expires_at as token_expires_at, rt.rotated_at, rt.sealed_successor,
-              s.id as session_id, s.scope, s.expires_at as session_expires_at, s.revoked_at, ${USER_SNAPSHOT_COLUMNS}
+              s.id as session_id, s.scope, s.expires_at as session_expires_at, s.revoked_at, ${userSnapshots(em.getMetadata()).select('u')}
          from refresh_tokens rt join sessions s on s.id = rt.session_id join users u on u.id = s.user_id
         where rt.token_hash = ?`,
       [sha256(token)],

@@ -2,7 +2,8 @@ import { DomainError, ErrorCode } from '../../common/errors';
 import type { Context } from '../../graphql/context';
 import { User } from '../users/user.entity';
 import { EXISTING_USER, parseLoginName } from '../users/user.rules';
-import type { OperationPolicy, RateLimitPolicy, RateLimitScope, RateLimitSource } from './rate-limit.policies';
+import { ipIdentity } from './edge-block';
+import { tooManyAttempts, type OperationPolicy, type RateLimitPolicy, type RateLimitScope, type RateLimitSource } from './rate-limit.policies';
 import type { RateLimiter } from './rate-limiter';
 
 /** One occurrence of a root field in a request, with its coerced arguments. */
@@ -39,7 +40,7 @@ async function accountKey(ctx: Context, name: string): Promise<string> {
 async function identityFor(scope: RateLimitScope, ctx: Context, call: FieldCall): Promise<string | undefined> {
   switch (scope) {
     case 'ip':
-      return `ip:${ctx.meta.ip}`;
+      return ipIdentity(ctx.meta.ip);
     case 'user': {
       const viewer = await ctx.auth.viewerOrNull();
       return viewer ? `user:${viewer.user.id}` : undefined;
@@ -79,7 +80,7 @@ export async function consumeRateLimits(
       if (err instanceof DomainError && err.code === ErrorCode.RATE_LIMITED) return new RateLimitExceeded(err.message, 1);
       throw err;
     }
-    if (limited) return new RateLimitExceeded(`Too many ${call.operation} attempts; try again later.`, policy.windowSeconds);
+    if (limited) return new RateLimitExceeded(tooManyAttempts(call.operation), policy.windowSeconds);
     if (call.policy?.clearOnSuccess?.includes(policy.scope)) clearable.push({ identity, policy });
   }
   return clearable;

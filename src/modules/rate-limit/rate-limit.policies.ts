@@ -85,6 +85,9 @@ export interface RateLimitSource {
   limitsFor(operation: string, caller: RateLimitCaller): readonly RateLimitPolicy[] | Promise<readonly RateLimitPolicy[]>;
 }
 
+/** What a client over a limit is told, wherever it is refused (the operation gate or the HTTP edge). */
+export const tooManyAttempts = (operation: string) => `Too many ${operation} attempts; try again later.`;
+
 /** Parses `logIn.ip=10/60,logIn.account=off`. Throws with the offending entry named. */
 export function parseRateLimits(spec: string): RateLimitOverride[] {
   const entries = spec

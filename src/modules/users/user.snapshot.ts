@@ -1,44 +1,75 @@
-import { User, type UserStatus } from './user.entity';
+import type { EntityMetadata, MetadataStorage, OptionalProps } from '@mikro-orm/core';
+import { User } from './user.entity';
 
-export interface UserRow {
-  id: string;
-  created_at: string | Date;
-  updated_at: string | Date;
-  email: string;
-  username: string;
-  name: string;
-  email_verified_at: string | Date | null;
-  is_superuser: boolean;
-  status: UserStatus;
-  tier: string;
-  deleted_at: string | Date | null;
+type Stored = Omit<User, 'passwordHash' | 'emailVerified' | typeof OptionalProps>;
+
+/** A users row as `UserSnapshots.select` returns it: keyed by property; raw SQL may give dates as strings. */
+export type UserRow = { [K in keyof Stored]: Stored[K] extends Date ? Date | string : Stored[K] extends Date | null ? Date | string | null : Stored[K] };
+
+interface Column {
+  property: string;
+  field: string;
+  isDate: boolean;
 }
 
-/** The columns userSnapshot reads, for a select list (`u` is the users alias). */
-export const USER_SNAPSHOT_COLUMNS =
-  'u.id, u.created_at, u.updated_at, u.email, u.username, u.name, u.email_verified_at, u.is_superuser, u.status, u.tier, u.deleted_at';
-
-const date = (v: string | Date) => (v instanceof Date ? v : new Date(v));
-
 /**
- * A read-only User from a row, outside the ORM's identity map: the authenticated user is read on
- * every request, and hydrating a managed entity cost about a tenth of a small request. Frozen, so
- * a write meant for the database fails loudly; load the entity through the EntityManager to change it.
+ * Read-only Users from raw rows, outside the ORM's identity map: the authenticated user is read on
+ * every request, and hydrating a managed entity cost about a tenth of a small request. The columns
+ * and their mapping come from the entity's metadata, so the entity is the one description of the
+ * users table. A snapshot is frozen, so a write meant for the database fails loudly: load the
+ * entity through the EntityManager to change it.
+ *
+ * A snapshot is an instance of User, because type-graphql resolves a getter field (emailVerified)
+ * on an instance of the class and would otherwise build a `new User()` for it on every request.
+ * But the ORM puts a setter for every property on User.prototype, which wraps the object as a
+ * managed entity when assigned: the snapshot's own prototype shadows those with plain data
+ * properties, so building one is a few plain stores.
  */
-export function userSnapshot(row: UserRow): Readonly<User> {
-  // Object.create skips the entity's field initializers (a random id, dates) that would be overwritten.
-  const user = Object.assign(Object.create(User.prototype) as User, {
-    id: row.id,
-    createdAt: date(row.created_at),
-    updatedAt: date(row.updated_at),
-    email: row.email,
-    username: row.username,
-    name: row.name,
-    emailVerifiedAt: row.email_verified_at === null ? null : date(row.email_verified_at),
-    isSuperuser: row.is_superuser,
-    status: row.status,
-    tier: row.tier,
-    deletedAt: row.deleted_at === null ? null : date(row.deleted_at),
-  });
-  return Object.freeze(user);
+export class UserSnapshots {
+  /** Every scalar column the ORM loads by default (so never the lazy, hidden password hash). */
+  private readonly columns: readonly Column[];
+  private readonly selects = new Map<string, string>();
+  private readonly prototype: object;
+
+  constructor(meta: EntityMetadata<User>) {
+    this.columns = meta.props
+      .filter((p) => p.kind === 'scalar' && !p.lazy && !p.hidden && p.persist !== false && p.fieldNames?.length === 1)
+      .map((p) => ({ property: p.name, field: p.fieldNames[0]!, isDate: p.runtimeType === 'Date' }));
+    const shadows = this.columns.map((c): [string, PropertyDescriptor] => [c.property, { value: undefined, writable: true }]);
+    this.prototype = Object.create(User.prototype, Object.fromEntries(shadows)) as object;
+  }
+
+  /** The select list over the users table aliased `alias`, each column named after its property. */
+  select(alias: string): string {
+    let list = this.selects.get(alias);
+    if (list === undefined) {
+      list = this.columns.map((c) => `${alias}."${c.field}" as "${c.property}"`).join(', ');
+      this.selects.set(alias, list);
+    }
+    return list;
+  }
+
+  /** A snapshot of the user in `row` (which may hold other columns too). */
+  read(row: UserRow): Readonly<User> {
+    const source = row as unknown as Record<string, unknown>;
+    // Object.create skips the entity's field initializers (a random id, dates) that would be overwritten.
+    const user = Object.create(this.prototype) as Record<string, unknown>;
+    for (const { property, isDate } of this.columns) {
+      const value = source[property];
+      user[property] = isDate && value !== null && !(value instanceof Date) ? new Date(value as string) : value;
+    }
+    return Object.freeze(user) as unknown as Readonly<User>;
+  }
+}
+
+const byMetadata = new WeakMap<MetadataStorage, UserSnapshots>();
+
+/** The snapshot mapping of an ORM's discovered metadata (`orm.getMetadata()`, `em.getMetadata()`), built once. */
+export function userSnapshots(metadata: MetadataStorage): UserSnapshots {
+  let snapshots = byMetadata.get(metadata);
+  if (!snapshots) {
+    snapshots = new UserSnapshots(metadata.get<User>(User.name));
+    byMetadata.set(metadata, snapshots);
+  }
+  return snapshots;
 }

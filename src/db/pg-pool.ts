@@ -1,0 +1,63 @@
+import type { MetadataStorage } from '@mikro-orm/core';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import type { Logger } from '../logger';
+
+/** A named statement: each connection parses and plans it once. */
+export interface PreparedStatement {
+  name: string;
+  text: string;
+}
+
+/**
+ * Reads on the path of nearly every request (the session check), run as prepared statements
+ * straight on pg: through the ORM's query layer they cost about a tenth of a `me` request.
+ */
+export interface PreparedReader {
+  /** The ORM's discovered metadata, to map rows with. */
+  readonly metadata: MetadataStorage;
+  query<R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]): Promise<R[]>;
+  close(): Promise<void>;
+}
+
+interface KnexClient {
+  acquireConnection(): Promise<PoolClient>;
+  releaseConnection(connection: PoolClient): Promise<void>;
+}
+
+/**
+ * On a PostgreSQL server, a plain pg pool of its own beside the ORM's. A database that is one
+ * session (the embedded PGlite, or DATABASE_POOL_MAX=1 for a PGlite behind a socket) keeps its one
+ * connection: the statements then run, unprepared, on a connection of the ORM's pool, because a
+ * second connection would wait forever behind a transaction open on the first.
+ */
+export function createPreparedReader(orm: MikroORM, opts: { url?: string; poolMax: number; logger: Logger }): PreparedReader {
+  const metadata = orm.getMetadata();
+  if (!opts.url || opts.poolMax <= 1) {
+    const knex = orm.em.getConnection().getKnex().client as unknown as KnexClient;
+    return {
+      metadata,
+      async query<R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]) {
+        const connection = await knex.acquireConnection();
+        try {
+          // Unnamed: the one session outlives its connections (knex drops idle ones, an app restarts
+          // in the process), and a name prepared by an earlier connection would clash.
+          return (await connection.query<R>({ text: statement.text, values })).rows;
+        } finally {
+          await knex.releaseConnection(connection);
+        }
+      },
+      close: async () => undefined, // the ORM closes its pool
+    };
+  }
+  const pool = new Pool({ connectionString: opts.url, max: opts.poolMax, idleTimeoutMillis: 30_000 });
+  // An idle connection that breaks (a database restart) is dropped; the next query opens another.
+  pool.on('error', (err) => opts.logger.warn({ err: err.message }, 'database connection lost (prepared reads)'));
+  return {
+    metadata,
+    async query<R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]) {
+      return (await pool.query<R>({ ...statement, values })).rows;
+    },
+    close: () => pool.end(),
+  };
+}
