@@ -111,7 +111,6 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       { config, logger, orm, clock, services: {}, onStop: (fn) => cleanups.push(fn) },
       afterCommit,
     );
-    cleanups.push(() => services.passwords?.close()); // the hashing process
 
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, config.redisKeyPrefix, logger) : null;
     if (redis) cleanups.push(() => redis.disconnect());

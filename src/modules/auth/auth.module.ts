@@ -25,9 +25,10 @@ export const authModule = defineModule({
   name: 'auth',
   entities: [Session, RefreshToken, OneTimeToken],
   resolvers: [AuthResolver],
-  async services({ config, logger, clock }) {
+  async services({ config, logger, clock, onStop }) {
     const keys = await SigningKeys.load(config, logger);
     const passwords = new PasswordService(config);
+    onStop(() => passwords.close()); // its hashing process
     const accessTokens = new AccessTokenService(keys, config.jwt, clock);
     const sessions = new SessionService(accessTokens, config.sessions, clock);
     const oneTimeTokens = new OneTimeTokenService(config.tokens, keys.deriveSecret('reset-code'), clock);
