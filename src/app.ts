@@ -10,7 +10,7 @@ import { withTimeout } from './common/timeout';
 import { AfterCommitHooks } from './db/after-commit';
 import { startEmbeddedDatabase } from './db/embedded';
 import { initOrm } from './db/orm';
-import { createPreparedReader } from './db/pg-pool';
+import { createPreparedSql } from './db/pg-pool';
 import { buildAppSchema } from './graphql/schema';
 import { createLogger, type Logger } from './logger';
 import { modules } from './modules';
@@ -103,12 +103,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       modules: list,
     });
     cleanups.push(() => orm.close());
-    const reader = createPreparedReader(orm, { url: config.databaseUrl, poolMax: config.databasePoolMax, logger });
-    cleanups.push(() => reader.close());
+    const sql = createPreparedSql(orm, { url: config.databaseUrl, poolMax: config.databasePoolMax, logger });
+    cleanups.push(() => sql.close());
 
     const services = await setUpModules(
       list,
-      { config, logger, orm, clock, services: {}, onStop: (fn) => cleanups.push(fn) },
+      { config, logger, orm, sql, clock, services: {}, onStop: (fn) => cleanups.push(fn) },
       afterCommit,
     );
 
@@ -153,7 +153,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       }
     };
     const { keys, accessTokens, sessions } = services;
-    httpServer.on('request', createRequestListener({ config, logger, orm, apollo, keys, accessTokens, sessions, reader, isReady, edgeGate }));
+    httpServer.on('request', createRequestListener({ config, logger, orm, apollo, keys, accessTokens, sessions, sql, isReady, edgeGate }));
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => resolve());

@@ -25,7 +25,7 @@ import {
   securityHeaders,
   sendJson,
 } from './http/edge';
-import type { PreparedReader } from './db/pg-pool';
+import type { PreparedSql } from './db/pg-pool';
 import { createContext, type Context } from './graphql/context';
 import { createFormatError } from './graphql/errors';
 import { queryLimitRules } from './graphql/limits';
@@ -111,7 +111,7 @@ export interface HttpDeps {
   accessTokens: AccessTokenService;
   sessions: SessionService;
   /** The session check's prepared statements. */
-  reader: PreparedReader;
+  sql: PreparedSql;
   /** Refuses clients over an ip limit before any GraphQL work. */
   edgeGate: EdgeGate;
   isReady: () => Promise<boolean>;

@@ -10,10 +10,13 @@ export interface PreparedStatement {
 }
 
 /**
- * Reads on the path of nearly every request (the session check), run as prepared statements
- * straight on pg: through the ORM's query layer they cost about a tenth of a `me` request.
+ * Statements on the hottest paths (the session check of nearly every request, logIn's lookup and
+ * its session insert), run as prepared statements straight on pg: through the ORM's query layer
+ * and unit of work they cost about a tenth of a `me` request, and more than the rest of a logIn
+ * that is not argon2. Each runs on its own, outside any transaction: a write here must be one
+ * statement.
  */
-export interface PreparedReader {
+export interface PreparedSql {
   /** The ORM's discovered metadata, to map rows with. */
   readonly metadata: MetadataStorage;
   query<R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]): Promise<R[]>;
@@ -31,7 +34,7 @@ interface KnexClient {
  * connection: the statements then run, unprepared, on a connection of the ORM's pool, because a
  * second connection would wait forever behind a transaction open on the first.
  */
-export function createPreparedReader(orm: MikroORM, opts: { url?: string; poolMax: number; logger: Logger }): PreparedReader {
+export function createPreparedSql(orm: MikroORM, opts: { url?: string; poolMax: number; logger: Logger }): PreparedSql {
   const metadata = orm.getMetadata();
   if (!opts.url || opts.poolMax <= 1) {
     const knex = orm.em.getConnection().getKnex().client as unknown as KnexClient;
@@ -52,7 +55,7 @@ export function createPreparedReader(orm: MikroORM, opts: { url?: string; poolMa
   }
   const pool = new Pool({ connectionString: opts.url, max: opts.poolMax, idleTimeoutMillis: 30_000 });
   // An idle connection that breaks (a database restart) is dropped; the next query opens another.
-  pool.on('error', (err) => opts.logger.warn({ err: err.message }, 'database connection lost (prepared reads)'));
+  pool.on('error', (err) => opts.logger.warn({ err: err.message }, 'database connection lost (prepared statements)'));
   return {
     metadata,
     async query<R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]) {

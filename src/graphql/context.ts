@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { unauthenticated } from '../common/errors';
-import type { PreparedReader } from '../db/pg-pool';
+import type { PreparedSql } from '../db/pg-pool';
 import type { AccessTokenService } from '../modules/auth/access-token.service';
 import type { SessionScope } from '../modules/auth/session.entity';
 import type { ClientMeta, SessionService } from '../modules/auth/session.service';
@@ -21,7 +21,7 @@ export interface AuthDeps {
   accessTokens: AccessTokenService;
   sessions: SessionService;
   /** Where the session check runs: a prepared statement outside the ORM. */
-  reader: PreparedReader;
+  sql: PreparedSql;
 }
 
 /**
@@ -52,7 +52,7 @@ export class RequestAuth {
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <access token>".');
     const claims = await this.deps.accessTokens.verify(match[1]);
     if (!claims) throw unauthenticated('The access token is invalid or has expired.');
-    const user = await this.deps.sessions.findLiveSessionUser(this.deps.reader, claims.sessionId, claims.userId);
+    const user = await this.deps.sessions.findLiveSessionUser(this.deps.sql, claims.sessionId, claims.userId);
     if (!user) throw unauthenticated('The session has ended.');
     return { user, sessionId: claims.sessionId, scope: claims.scope };
   }

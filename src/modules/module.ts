@@ -2,6 +2,7 @@ import type { EntityClass, MigrationObject } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Clock } from '../common/clock';
 import type { Config } from '../config';
+import type { PreparedSql } from '../db/pg-pool';
 import type { Logger } from '../logger';
 
 /**
@@ -17,6 +18,8 @@ export interface ModuleContext {
   config: Config;
   logger: Logger;
   orm: MikroORM;
+  /** Prepared statements outside the ORM, for the few hottest paths (see PreparedSql). */
+  sql: PreparedSql;
   clock: Clock;
   /** The services of the modules set up so far (the list's order is the dependency order). */
   services: Partial<AppServices>;

@@ -25,14 +25,14 @@ export const authModule = defineModule({
   name: 'auth',
   entities: [Session, RefreshToken, OneTimeToken],
   resolvers: [AuthResolver],
-  async services({ config, logger, clock, onStop }) {
+  async services({ config, logger, sql, clock, onStop }) {
     const keys = await SigningKeys.load(config, logger);
     const passwords = new PasswordService(config);
     onStop(() => passwords.close()); // its hashing process
     const accessTokens = new AccessTokenService(keys, config.jwt, clock);
     const sessions = new SessionService(accessTokens, config.sessions, clock);
     const oneTimeTokens = new OneTimeTokenService(config.tokens, keys.deriveSecret('reset-code'), clock);
-    const auth = new AuthService({ config, passwords, sessions, oneTimeTokens });
+    const auth = new AuthService({ config, sql, clock, passwords, sessions, oneTimeTokens });
     return { keys, passwords, accessTokens, sessions, oneTimeTokens, auth };
   },
   // Reset and resend requests are decided by the mail worker, after the answer.

@@ -74,7 +74,7 @@ export class AuthResolver {
       'Starts a session. Errors: INVALID_CREDENTIALS (wrong password or no such account, alike), EMAIL_NOT_VERIFIED (right password, unverified email), RATE_LIMITED, BAD_USER_INPUT.',
   })
   logIn(@Arg('input', { description: 'The credentials.' }) input: LogInInput, @Ctx() ctx: Context): Promise<AuthPayload> {
-    return this.auth.logIn(ctx.em, input, ctx.meta);
+    return this.auth.logIn(input, ctx.meta);
   }
 
   @Public()

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, DomainError, ErrorCode, invalidCredentials, invalidToken } from '../../common/errors';
+import type { Clock } from '../../common/clock';
 import type { Config } from '../../config';
+import type { PreparedSql } from '../../db/pg-pool';
 import type { MailMessage } from '../mail/mail.messages';
 import { enqueueDeferredMail, enqueueMail, type DeferredMailHandler } from '../mail/mail.outbox';
 import { User } from '../users/user.entity';
 import { assertEmail, assertName, assertUsername, EXISTING_USER, isLiveUser, LIVE_USER, normalizeEmail } from '../users/user.rules';
-import { findLiveUserByEmail, findUserForLogin } from '../users/user.service';
+import { findLiveUserByEmail, findUserForLogin, replacePasswordHash } from '../users/user.service';
 import { UsernameReservation } from '../users/username-reservation.entity';
 import type { ChangePasswordInput, LogInInput, ResetPasswordInput, SignUpInput } from './auth.input';
 import type { OneTimeTokenService } from './one-time-token.service';
@@ -23,6 +25,8 @@ const VERIFICATION_REQUEST = 'auth.verify-email';
 
 export interface AuthServiceDeps {
   config: Pick<Config, 'publicUrl' | 'tokens'>;
+  sql: PreparedSql;
+  clock: Clock;
   passwords: PasswordService;
   sessions: SessionService;
   oneTimeTokens: OneTimeTokenService;
@@ -164,27 +168,31 @@ export class AuthService {
     await em.flush();
   }
 
-  /** INVALID_CREDENTIALS for an unknown account or a wrong password, after the same argon2 work. */
-  async logIn(em: EntityManager, input: LogInInput, meta: ClientMeta): Promise<IssuedTokens> {
-    this.deps.passwords.assertCapacity();
+  /**
+   * INVALID_CREDENTIALS for an unknown account or a wrong password, after the same argon2 work.
+   * Outside the ORM: one prepared lookup and one insert (see PreparedSql), since a logIn's cost
+   * beside argon2 is what a flood of them multiplies.
+   */
+  async logIn(input: LogInInput, meta: ClientMeta): Promise<IssuedTokens> {
+    const { passwords, sessions, sql, clock } = this.deps;
+    passwords.assertCapacity();
     if ([...input.password].length > PASSWORD_MAX) throw invalidCredentials();
-    const user = await findUserForLogin(em, input.usernameOrEmail);
-    if (!user) {
-      await this.deps.passwords.verifyDummy(input.password);
+    const found = await findUserForLogin(sql, input.usernameOrEmail);
+    if (!found) {
+      await passwords.verifyDummy(input.password);
       throw invalidCredentials();
     }
-    if (!(await this.deps.passwords.verify(user.passwordHash, input.password)) || !isLiveUser(user)) {
+    const { user, passwordHash } = found;
+    if (!(await passwords.verify(passwordHash, input.password)) || !isLiveUser(user)) {
       throw invalidCredentials();
     }
     if (!user.emailVerified) {
       throw new DomainError(ErrorCode.EMAIL_NOT_VERIFIED, 'Confirm your email address before logging in.');
     }
-    if (this.deps.passwords.needsRehash(user.passwordHash)) {
-      user.passwordHash = await this.deps.passwords.hash(input.password);
+    if (passwords.needsRehash(passwordHash)) {
+      await replacePasswordHash(sql, user.id, passwordHash, await passwords.hash(input.password), clock.now());
     }
-    const tokens = await this.deps.sessions.start(em, user, meta);
-    await em.flush();
-    return tokens;
+    return sessions.start(sql, user, meta);
   }
 
   /** Always succeeds; a live account is mailed a link and a code after the response. */
@@ -268,7 +276,7 @@ export class AuthService {
       await this.deps.sessions.revokeAllSessions(tx, userId, 'password_changed');
       await this.deps.oneTimeTokens.retire(tx, userId, 'reset_password');
       this.passwordChangedMail(tx, fresh);
-      return this.deps.sessions.start(tx, fresh, meta);
+      return this.deps.sessions.startIn(tx, fresh, meta);
     });
     return tokens;
   }

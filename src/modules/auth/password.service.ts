@@ -35,6 +35,8 @@ export const defaultHashConcurrency = (): number => os.availableParallelism();
 /** argon2id hashing behind a bounded queue, in a low-priority child process. */
 export class PasswordService {
   private readonly options: HashParameters;
+  /** How a hash made with the current parameters begins (argon2's own PHC form). */
+  private readonly currentPrefix: string;
   private readonly queue: Semaphore;
   private readonly worker: HashWorker;
   private dummyHash: Promise<string> | undefined;
@@ -48,6 +50,8 @@ export class PasswordService {
       timeCost: config.argon2.timeCost,
       parallelism: config.argon2.parallelism,
     };
+    const { memoryCost: m, timeCost: t, parallelism: p } = this.options;
+    this.currentPrefix = `$argon2id$v=19$m=${m},t=${t},p=${p}$`;
     const concurrency = config.hashing.concurrency ?? defaultHashConcurrency();
     this.queue = new Semaphore(concurrency, config.hashing.queueLimit);
     this.worker = new HashWorker(concurrency);
@@ -94,6 +98,8 @@ export class PasswordService {
   }
 
   needsRehash(hash: string): boolean {
+    // Nearly every stored hash was made with today's parameters: a string compare, not a PHC parse.
+    if (hash.startsWith(this.currentPrefix)) return false;
     try {
       return argon2.needsRehash(hash, this.options);
     } catch {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { invalidToken } from '../../common/errors';
 import { openWith, randomToken, sealWith, sha256 } from '../../common/crypto';
@@ -5,7 +6,7 @@ import type { Clock } from '../../common/clock';
 import type { Config } from '../../config';
 import { User } from '../users/user.entity';
 import { isLiveUser, liveUserSql } from '../users/user.rules';
-import type { PreparedReader, PreparedStatement } from '../../db/pg-pool';
+import type { PreparedSql, PreparedStatement } from '../../db/pg-pool';
 import { userSnapshots, type UserRow } from '../users/user.snapshot';
 import type { AccessTokenService } from './access-token.service';
 import { RefreshToken } from './refresh-token.entity';
@@ -40,6 +41,16 @@ interface PresentedRow extends UserRow {
   revoked_at: string | Date | null;
 }
 
+/** A session and its first refresh token, in one statement (so in one transaction). */
+const START_SESSION: PreparedStatement = {
+  name: 'posture_start_session',
+  text: `with session as (
+           insert into sessions (id, created_at, user_id, scope, expires_at, last_used_at, user_agent, ip)
+           values ($1, $5, $2, $3, $4, $5, $6, $7) returning id)
+         insert into refresh_tokens (id, created_at, session_id, token_hash, expires_at)
+         select $8, $5, session.id, $9, $10 from session`,
+};
+
 // Raw SQL bypasses the ORM's type mapping, and MikroORM has pg return timestamps as strings.
 const ms = (v: string | Date) => new Date(v).getTime();
 
@@ -53,8 +64,33 @@ export class SessionService {
 
   private liveSessionUser: PreparedStatement | undefined;
 
+  /**
+   * Starts a session (a new family) at once: the session and its first refresh token in one
+   * statement, outside any unit of work (logIn's path). Inside a transaction, use `startIn`.
+   */
+  async start(db: PreparedSql, user: Readonly<User>, meta: ClientMeta, scope: SessionScope = 'full'): Promise<IssuedTokens> {
+    const now = this.clock.now().getTime();
+    const sessionId = randomUUID();
+    const expiresAt = new Date(now + this.config.absoluteTtl * 1000);
+    const refreshToken = randomToken(32);
+    const refreshExpiresAt = this.rollingExpiry(now, expiresAt);
+    await db.query(START_SESSION, [
+      sessionId,
+      user.id,
+      scope,
+      expiresAt,
+      new Date(now),
+      meta.userAgent?.slice(0, 512) ?? null,
+      meta.ip.slice(0, 64),
+      randomUUID(),
+      sha256(refreshToken),
+      refreshExpiresAt,
+    ]);
+    return this.withAccessToken(user, sessionId, scope, refreshToken, refreshExpiresAt);
+  }
+
   /** Starts a session (a new family) in `em`'s unit of work; the caller flushes or commits. */
-  async start(em: EntityManager, user: User, meta: ClientMeta, scope: SessionScope = 'full'): Promise<IssuedTokens> {
+  async startIn(em: EntityManager, user: User, meta: ClientMeta, scope: SessionScope = 'full'): Promise<IssuedTokens> {
     const now = this.clock.now().getTime();
     const session = em.create(Session, {
       user,
@@ -128,7 +164,7 @@ export class SessionService {
    * The user of a live session, for authenticating an access token's `sid`: one prepared statement,
    * run on nearly every request.
    */
-  async findLiveSessionUser(db: PreparedReader, sessionId: string, userId: string): Promise<Readonly<User> | null> {
+  async findLiveSessionUser(db: PreparedSql, sessionId: string, userId: string): Promise<Readonly<User> | null> {
     if (!UUID.test(sessionId) || !UUID.test(userId)) return null;
     const snapshots = userSnapshots(db.metadata);
     this.liveSessionUser ??= {

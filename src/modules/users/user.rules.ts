@@ -43,6 +43,9 @@ export function assertName(name: string, field = 'name'): string {
 export const EXISTING_USER = { deletedAt: null } as const;
 export const LIVE_USER = { deletedAt: null, status: 'active' } as const;
 
+/** EXISTING_USER as SQL over the users table aliased `alias`. */
+export const existingUserSql = (alias: string) => `${alias}.deleted_at is null`;
+
 /** LIVE_USER as SQL over the users table aliased `alias`. */
 export const liveUserSql = (alias: string) => `${alias}.status = 'active' and ${alias}.deleted_at is null`;
 
