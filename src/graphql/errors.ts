@@ -7,7 +7,6 @@ import {
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { ArgumentValidationError } from 'type-graphql';
 import { DomainError, ErrorCode } from '../common/errors';
 import type { Logger } from '../logger';
 
@@ -62,18 +61,6 @@ function formatWith(logger: Logger) {
 
     if (original instanceof DomainError) {
       return shape(formatted, original.message, { ...original.details, code: original.code });
-    }
-    if (original instanceof ArgumentValidationError) {
-      const fields = original.extensions.validationErrors.map((v) => ({
-        field: v.property,
-        message: Object.values(v.constraints ?? {})[0] ?? 'is invalid',
-      }));
-      const first = fields[0];
-      return shape(formatted, first ? `${first.field}: ${first.message}` : 'Invalid input.', {
-        code: ErrorCode.BAD_USER_INPUT,
-        field: first?.field,
-        fields,
-      });
     }
     if (original instanceof UniqueConstraintViolationException) {
       return shape(formatted, 'This conflicts with existing data.', { code: ErrorCode.CONFLICT });

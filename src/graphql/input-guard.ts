@@ -13,13 +13,25 @@ import { badInput } from '../common/errors';
 /** Marks an input field as a secret (a password): only U+0000 is refused in it, since any other character may be part of one. */
 export const Secret = () => Extensions({ secret: true });
 
+/**
+ * Bounds a string input field's length (UTF-16 code units), checked with the characters below so
+ * that an oversized value is refused before any work. It only bounds the payload: the rules of a
+ * value (format, policy) live in the services.
+ */
+export const MaxLength = (max: number) => Extensions({ maxLength: max });
+
 const NUL = '\u0000';
 // Unicode Cc (C0, DEL and C1) but tab and newline: invisible in logs and emails, and a way to smuggle lines.
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
 
 const isSecret = (definition: GraphQLArgument | GraphQLInputField) => definition.extensions?.secret === true;
+const maxLengthOf = (definition: GraphQLArgument | GraphQLInputField) => {
+  const max = definition.extensions?.maxLength;
+  return typeof max === 'number' ? max : undefined;
+};
 
-function checkString(value: string, field: string, secret: boolean): void {
+function checkString(value: string, field: string, secret: boolean, maxLength?: number): void {
+  if (maxLength !== undefined && value.length > maxLength) throw badInput(field, `${field}: must be at most ${maxLength} characters.`);
   // PostgreSQL text cannot hold U+0000: refused everywhere, before it reaches a query.
   if (value.includes(NUL)) throw badInput(field, 'Must not contain the NUL character (U+0000).');
   if (!secret && CONTROL.test(value)) throw badInput(field, 'Must not contain control characters other than tab and newline.');
@@ -36,6 +48,8 @@ interface Pending {
   type: GraphQLInputType | undefined;
   field: string;
   secret: boolean;
+  /** The declared bound of a string here (see MaxLength); not inherited by what is nested. */
+  maxLength?: number;
 }
 
 /**
@@ -47,11 +61,13 @@ interface Pending {
  */
 export function guardArguments(field: GraphQLField<unknown, unknown>, args: Record<string, unknown>): void {
   // Popped in argument order, depth first, so the first offending field is the one named.
-  const stack: Pending[] = field.args.map((a) => ({ value: args[a.name], type: a.type, field: a.name, secret: isSecret(a) })).reverse();
+  const stack: Pending[] = field.args
+    .map((a) => ({ value: args[a.name], type: a.type, field: a.name, secret: isSecret(a), maxLength: maxLengthOf(a) }))
+    .reverse();
   for (let next = stack.pop(); next; next = stack.pop()) {
     const { value, field: name, secret } = next;
     if (typeof value === 'string') {
-      checkString(value, name, secret);
+      checkString(value, name, secret, next.maxLength);
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
@@ -63,7 +79,7 @@ export function guardArguments(field: GraphQLField<unknown, unknown>, args: Reco
     } else if (type && isInputObjectType(type) && !Array.isArray(value)) {
       const record = value as Record<string, unknown>;
       for (const inner of Object.values(type.getFields())) {
-        pending.push({ value: record[inner.name], type: inner.type, field: inner.name, secret: isSecret(inner) });
+        pending.push({ value: record[inner.name], type: inner.type, field: inner.name, secret: isSecret(inner), maxLength: maxLengthOf(inner) });
       }
     } else if (Array.isArray(value)) {
       for (const item of value) pending.push({ value: item, type: undefined, field: name, secret });

@@ -13,7 +13,8 @@ export async function buildAppSchema(container?: ContainerType, list: readonly P
     resolvers: list.flatMap((m) => m.resolvers ?? []) as unknown as NonEmptyArray<Function>,
     container,
     authChecker,
-    validate: { forbidUnknownValues: false },
+    // Input bounds are checked by the input guard (MaxLength), before any resolver or lookup.
+    validate: false,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   });
   assertAccessDeclared(schema);

@@ -21,23 +21,28 @@ interface StringSlot {
   /** Argument name, then input field names down to the string. */
   path: string[];
   secret: boolean;
+  /** The bound declared with MaxLength, if any. */
+  maxLength?: number;
 }
 
 /** Every String argument and String input field reachable from every root field. */
 function stringSlots(schema: GraphQLSchema): StringSlot[] {
   const slots: StringSlot[] = [];
-  const visit = (operation: StringSlot['operation'], field: GraphQLField<unknown, unknown>, type: GraphQLInputType, path: string[], secret: boolean, seen: Set<string>) => {
+  type Declared = { extensions?: { secret?: unknown; maxLength?: unknown } | null };
+  const visit = (operation: StringSlot['operation'], field: GraphQLField<unknown, unknown>, type: GraphQLInputType, path: string[], declared: Declared, seen: Set<string>) => {
     const named = getNamedType(type);
-    if (named === GraphQLString) slots.push({ operation, field, path, secret });
+    const secret = declared.extensions?.secret === true;
+    const maxLength = typeof declared.extensions?.maxLength === 'number' ? declared.extensions.maxLength : undefined;
+    if (named === GraphQLString) slots.push({ operation, field, path, secret, maxLength });
     else if (named instanceof GraphQLInputObjectType && !seen.has(named.name)) {
       for (const inner of Object.values(named.getFields())) {
-        visit(operation, field, inner.type, [...path, inner.name], inner.extensions?.secret === true, new Set([...seen, named.name]));
+        visit(operation, field, inner.type, [...path, inner.name], inner, new Set([...seen, named.name]));
       }
     }
   };
   for (const [operation, root] of [['query', schema.getQueryType()], ['mutation', schema.getMutationType()]] as const) {
     for (const field of Object.values(root?.getFields() ?? {})) {
-      for (const arg of field.args) visit(operation, field, arg.type, [arg.name], arg.extensions?.secret === true, new Set());
+      for (const arg of field.args) visit(operation, field, arg.type, [arg.name], arg, new Set());
     }
   }
   return slots;
@@ -149,6 +154,29 @@ it('refuses other control characters in every string that is not a password, and
       }
     }
   }
+});
+
+it('refuses a string over its declared bound in every field that has one, naming it, before any work', async () => {
+  const bounded = slots.filter((s) => s.maxLength !== undefined);
+  expect(bounded.map((s) => `${name(s)}≤${s.maxLength}`)).toEqual(
+    expect.arrayContaining(['logIn(input.usernameOrEmail)≤320', 'logIn(input.password)≤4096', 'signUp(input.email)≤320', 'resetPassword(input.code)≤16']),
+  );
+  const { verifies, hashes } = t.app.passwords.stats;
+  for (const slot of bounded) {
+    const { query, variables } = requestFor(slot, 'x'.repeat(slot.maxLength! + 1));
+    const res = await t.gql(query, variables);
+    try {
+      expectRefused(res, slot.path[slot.path.length - 1]!);
+      expect(res.errors![0]!.message).toMatch(new RegExp(`at most ${slot.maxLength} characters`));
+    } catch (err) {
+      throw new Error(`${name(slot)}: ${(err as Error).message}\n${JSON.stringify(res)}`);
+    }
+    // At the bound, the guard lets it through (whatever the service then says of it).
+    const atBound = await t.gql(...Object.values(requestFor(slot, 'x'.repeat(slot.maxLength!))) as [string, Record<string, unknown>]);
+    expect((atBound.errors ?? []).filter((e) => /at most \d+ characters/.test(e.message))).toEqual([]);
+  }
+  expect(t.app.passwords.stats.verifies - verifies).toBeLessThanOrEqual(bounded.length); // only the at-bound logIns and checks
+  expect(t.app.passwords.stats.hashes).toBeGreaterThanOrEqual(hashes);
 });
 
 describe.each(['x@y.z\u0000', 'a\u0000b'])('with %j', (value) => {

@@ -1,9 +1,8 @@
-import { MaxLength } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
-import { Secret } from '../../graphql/input-guard';
+import { MaxLength, Secret } from '../../graphql/input-guard';
 
 // Lengths here only bound the payload; the rules (format, policy) live in the services so that
-// every entry point applies them the same way. 4 KiB covers 1024 characters of any kind.
+// every entry point applies them the same way. 4096 code units cover 1024 characters of any kind.
 const PASSWORD_BYTES = 4096;
 
 @InputType({ description: 'A new account. A field that breaks its rule fails with BAD_USER_INPUT naming that field.' })
