@@ -58,6 +58,12 @@ export function processCpuMicros(pid: number): number {
   return (ticks * 1e6) / CLK_TCK;
 }
 
+/** CPU time of the process alone (all its threads, none of its children), in microseconds; NaN where /proc cannot tell. */
+export function ownCpuMicros(pid: number): number {
+  const fields = statFields(pid);
+  return fields ? ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK : NaN;
+}
+
 /** Server CPU over a measured window: call `stop()` after it with the requests it served. */
 export function cpuWindow(pid: number): { stop(requests: number): CpuUse } {
   const cpu0 = processCpuMicros(pid);
@@ -84,11 +90,46 @@ export interface CpuUse {
   cores: number;
 }
 
+/** The whole machine's CPU time so far, from the first line of /proc/stat, in ticks; undefined where there is none. */
+function machineTicks(): { busy: number; idle: number } | undefined {
+  try {
+    const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number) as number[];
+    return { busy: user! + nice! + system! + irq! + softirq! + steal!, idle: idle! + iowait! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cores the whole machine kept busy and left idle over a window (everything: servers, load, database, kernel). */
+export interface MachineUse {
+  busyCores: number;
+  idleCores: number;
+}
+
+/** Machine-wide CPU over a window: call `stop()` after it. */
+export function machineWindow(): { stop(): MachineUse | undefined } {
+  const t0 = performance.now();
+  const m0 = machineTicks();
+  return {
+    stop() {
+      const m1 = machineTicks();
+      if (!m0 || !m1) return undefined;
+      const seconds = (performance.now() - t0) / 1000;
+      return { busyCores: (m1.busy - m0.busy) / CLK_TCK / seconds, idleCores: (m1.idle - m0.idle) / CLK_TCK / seconds };
+    },
+  };
+}
+
 /** Server CPU and, on a local PostgreSQL, the database backends' CPU over one measured window. */
 export interface WindowCpu {
   server: CpuUse;
+  /** The server process alone, without its child processes (Posture's hashing process): µs per request. */
+  ownPerRequest?: number;
   /** PostgreSQL backends of the bench database; undefined with PGlite or a remote server. */
   db?: CpuUse;
+  /** The whole machine (where /proc/stat tells). */
+  machine?: MachineUse;
 }
 
 export async function startWindow(
@@ -98,17 +139,23 @@ export async function startWindow(
   const db0 = await backendCpu?.();
   const dbT0 = performance.now();
   const server = cpuWindow(pid);
+  const own0 = ownCpuMicros(pid);
+  const machineUse = machineWindow();
   return {
     async stop(requests: number): Promise<WindowCpu> {
       const serverUse = server.stop(requests);
+      const ownPerRequest = requests > 0 ? (ownCpuMicros(pid) - own0) / requests : NaN;
+      const machine = machineUse.stop();
       const db1 = db0 ? await backendCpu?.() : undefined;
-      if (!db0 || !db1) return { server: serverUse };
+      if (!db0 || !db1) return { server: serverUse, ownPerRequest, machine };
       // A backend that opened during the window started from 0; one that closed is lost (rare: pools keep theirs).
       let micros = 0;
       for (const [pid, after] of db1) micros += after - (db0.get(pid) ?? 0);
       const seconds = (performance.now() - dbT0) / 1000;
       return {
         server: serverUse,
+        ownPerRequest,
+        machine,
         db: { micros, seconds, requests, perRequest: requests > 0 ? micros / requests : NaN, cores: micros / 1e6 / seconds },
       };
     },

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { RawRequest, RawRun } from './argon2-loop';
 import { trackChild, type ChildServer } from './child-server';
 import type { BenchContext } from './context';
-import { startWindow, type WindowCpu } from './cpu';
+import { machineWindow, startWindow, type MachineUse, type WindowCpu } from './cpu';
 import { graphqlRequest, saturate, type LoadResult } from './load';
 import { serverCommand } from './pinning';
 import { isLoggedIn, LOG_IN_MUTATION, RELAXED_LOGIN_LIMITS } from './posture';
@@ -11,6 +11,8 @@ import { fixed, medianOf, runRows, table, times } from './report';
 export interface LoginRun {
   posture: { load: LoadResult; cpu: WindowCpu };
   raw: RawRun;
+  /** The machine while the raw loop at `rawConcurrency` ran. */
+  rawMachine?: MachineUse;
   same?: RawRun;
 }
 
@@ -95,8 +97,13 @@ export async function benchLogin(ctx: BenchContext, posture: ChildServer): Promi
     const load = { connections: o.loginConnections, verify: isLoggedIn };
     const rawRun = (concurrency: number, seconds: number) =>
       raw.run({ hash: ctx.passwordHash, password: ctx.credentials.password, concurrency, seconds });
-    if (o.warmupSeconds > 0) {
-      await saturate(request, { ...load, seconds: o.warmupSeconds });
+    if (o.warmupSeconds > 0 || o.loginWarmup > 0) {
+      // By count, as the JIT counts (see BENCH_LOGIN_WARMUP), within a minute whatever the pace.
+      const started = performance.now();
+      let warmed = 0;
+      do warmed += (await saturate(request, { ...load, seconds: Math.max(1, o.warmupSeconds) })).served;
+      while (warmed < o.loginWarmup && performance.now() - started < 60_000);
+      log(`   warm-up: ${warmed} logIns in ${fixed((performance.now() - started) / 1000, 0)} s`);
       await rawRun(o.rawConcurrency, 1);
     }
 
@@ -106,22 +113,30 @@ export async function benchLogin(ctx: BenchContext, posture: ChildServer): Promi
     for (let i = 0; i < o.rounds; i++) {
       let postureRun: LoginRun['posture'] | undefined;
       let b: RawRun | undefined;
+      let bMachine: MachineUse | undefined;
       let c: RawRun | undefined;
       const steps: Array<[string, () => Promise<void>]> = [
         [
           'A',
           async () => {
-            const window = await startWindow(posture.pid);
+            const window = await startWindow(posture.pid, ctx.db.backendCpu);
             const a = await saturate(request, { ...load, seconds: o.seconds });
             postureRun = { load: a, cpu: await window.stop(a.served) };
           },
         ],
-        ['B', async () => void (b = await rawRun(o.rawConcurrency, o.seconds))],
+        [
+          'B',
+          async () => {
+            const machine = machineWindow();
+            b = await rawRun(o.rawConcurrency, o.seconds);
+            bMachine = machine.stop();
+          },
+        ],
         ...(doSame ? ([['C', async () => void (c = await rawRun(o.sameConcurrency, o.seconds))]] as Array<[string, () => Promise<void>]>) : []),
       ];
       const order = steps.map((_, k) => steps[(k + i) % steps.length]!);
       for (const [, step] of order) await step();
-      runs.push({ posture: postureRun!, raw: b!, same: c });
+      runs.push({ posture: postureRun!, raw: b!, rawMachine: bMachine, same: c });
       log(
         `   round ${i + 1}/${o.rounds} (${order.map(([name]) => name).join(' ')}): A ${fixed(postureRun!.load.perSecond)} logIns/s, ` +
           `B ${fixed(b!.perSecond)} verifies/s${c ? `, C ${fixed(c.perSecond)} verifies/s` : ''}`,
@@ -139,10 +154,14 @@ export async function benchLogin(ctx: BenchContext, posture: ChildServer): Promi
       ['A p50 ms', (r) => r.posture.load.p50, 1],
       ['A p99 ms', (r) => r.posture.load.p99, 1],
       ['A CPU µs/logIn', (r) => r.posture.cpu.server.perRequest, 0],
+      ['A main µs', (r) => r.posture.cpu.ownPerRequest ?? NaN, 0],
       ['A cores', (r) => r.posture.cpu.server.cores, 2],
+      ['A DB µs/logIn', (r) => r.posture.cpu.db?.perRequest ?? NaN, 0],
+      ['A idle', (r) => r.posture.cpu.machine?.idleCores ?? NaN, 2],
       ['B verifies/s', (r) => r.raw.perSecond, 1],
       ['B CPU µs/verify', (r) => perVerify(r.raw), 0],
       ['B cores', (r) => cores(r.raw), 2],
+      ['B idle', (r) => r.rawMachine?.idleCores ?? NaN, 2],
       ...(doSame
         ? ([
             ['C verifies/s', (r: LoginRun) => r.same?.perSecond ?? NaN, 1],

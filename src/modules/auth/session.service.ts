@@ -229,7 +229,7 @@ export class SessionService {
     refreshToken: string,
     refreshTokenExpiresAt: Date,
   ): Promise<IssuedTokens> {
-    const access = await this.accessTokens.sign({ userId: user.id, sessionId, scope });
+    const access = this.accessTokens.sign({ userId: user.id, sessionId, scope });
     return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, refreshTokenExpiresAt, user };
   }
 }

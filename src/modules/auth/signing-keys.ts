@@ -1,4 +1,4 @@
-import { hkdfSync } from 'node:crypto';
+import { createPrivateKey, hkdfSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -6,8 +6,6 @@ import {
   createLocalJWKSet,
   exportJWK,
   generateKeyPair,
-  importJWK,
-  type CryptoKey,
   type JSONWebKeySet,
   type JWK,
 } from 'jose';
@@ -57,7 +55,8 @@ function parseKeys(raw: string): JWK[] {
  */
 export class SigningKeys {
   private constructor(
-    readonly active: { kid: string; alg: Algorithm; key: CryptoKey },
+    /** The private key as node:crypto takes it (see AccessTokenService.sign). */
+    readonly active: { kid: string; alg: Algorithm; key: KeyObject },
     readonly publicJwks: JSONWebKeySet,
     private readonly activePrivatePart: Buffer,
   ) {}
@@ -67,7 +66,7 @@ export class SigningKeys {
   static async fromJwks(keys: JWK[]): Promise<SigningKeys> {
     const signer = keys.find((k) => typeof k.d === 'string');
     if (!signer) throw new Error('JWT_SIGNING_KEYS: the first signing key must include its private part');
-    const key = (await importJWK(signer, signer.alg)) as CryptoKey;
+    const key = createPrivateKey({ key: signer as unknown as JsonWebKey, format: 'jwk' });
     return new SigningKeys(
       { kid: signer.kid!, alg: signer.alg as Algorithm, key },
       { keys: keys.map(publicPart) },
