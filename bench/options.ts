@@ -77,7 +77,7 @@ export function readOptions(defaultResultsPath: string): BenchOptions {
     rounds: intFromEnv('BENCH_ROUNDS', 3),
     seconds: intFromEnv('BENCH_SECONDS', 5),
     warmupSeconds: intFromEnv('BENCH_WARMUP_SECONDS', 2, 0),
-    loginWarmup: intFromEnv('BENCH_LOGIN_WARMUP', 1000, 0),
+    loginWarmup: intFromEnv('BENCH_LOGIN_WARMUP', 2000, 0),
     meConnections: intFromEnv('BENCH_CONNECTIONS', 10),
     loginConnections: intFromEnv('BENCH_LOGIN_CONNECTIONS', 8),
     rawConcurrency: intFromEnv('BENCH_RAW_CONCURRENCY', 4),

@@ -324,7 +324,7 @@ describe('the client address', () => {
 
 describe('the hashing queue', () => {
   it('turns a flood of logIns away as busy, never as an internal error, while other requests are answered', async () => {
-    // Real argon2 cost here: one hash at a time, one waiting, the rest refused at once.
+    // Real argon2 cost here: one hash at a time, one queued in the hashing process, one waiting, the rest refused at once.
     const t = await startTestApp({
       ...shared,
       env: { RATE_LIMITS: 'logIn.ip=off,logIn.account=off', HASH_CONCURRENCY: '1', HASH_QUEUE_LIMIT: '1' },

@@ -53,7 +53,9 @@ export class PasswordService {
     const { memoryCost: m, timeCost: t, parallelism: p } = this.options;
     this.currentPrefix = `$argon2id$v=19$m=${m},t=${t},p=${p}$`;
     const concurrency = config.hashing.concurrency ?? defaultHashConcurrency();
-    this.queue = new Semaphore(concurrency, config.hashing.queueLimit);
+    // The child runs `concurrency` at once and holds as many more queued: a thread that finishes
+    // starts the next one at once, instead of idling until this process gets a core to send it.
+    this.queue = new Semaphore(concurrency * 2, config.hashing.queueLimit);
     this.worker = new HashWorker(concurrency);
   }
 
