@@ -32,7 +32,14 @@ describe('the cleanup job', () => {
       );
     }
 
-    await t.app.cleanupJob.run();
+    expect(await t.app.cleanupJob.run()).toEqual({
+      sessions: 1,
+      'sealed successors': 1,
+      'one-time tokens': 1,
+      'sent emails': 1,
+      'deferred emails': 1,
+      'username reservations': 1,
+    });
 
     expect(await count('sessions', `user_id = '${old.id}'`)).toBe(0);
     expect(await count('refresh_tokens rt join sessions s on s.id = rt.session_id', `s.user_id = '${old.id}'`)).toBe(0);
@@ -48,5 +55,17 @@ describe('the cleanup job', () => {
     expect(await count('outbox_emails', `recipient = 'recent@example.com'`)).toBe(1);
     expect(await count('username_reservations')).toBe(1);
     expect(await count('users')).toBe(2);
+  });
+
+  it('answers null when a pass fails, and the next pass runs', async () => {
+    await t.sql(`insert into username_reservations (username, expires_at) values ('late_res', now() - interval '1 minute')`);
+    await t.sql(`alter table username_reservations rename to username_reservations_x`);
+    try {
+      expect(await t.app.cleanupJob.run()).toBeNull();
+    } finally {
+      await t.sql(`alter table username_reservations_x rename to username_reservations`);
+    }
+    expect(await t.app.cleanupJob.run()).toMatchObject({ sessions: 0, 'username reservations': 1 });
+    expect(await count('username_reservations', `username = 'late_res'`)).toBe(0);
   });
 });

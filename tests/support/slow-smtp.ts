@@ -10,12 +10,15 @@ export interface SlowMail {
 
 /**
  * A minimal SMTP server that takes `delayMs` to accept each message, as a slow or overloaded relay
- * does. Meanwhile it sends continuation lines ("250-…") every second, so the client's inactivity
- * timeout does not end the send first. Every message is recorded when its data arrives, so a
- * second send of the same message shows up while the first is still being answered.
+ * does (0: at once). Meanwhile it sends continuation lines ("250-…") every second, so the client's
+ * inactivity timeout does not end the send first. Every message is recorded when its data arrives,
+ * so a second send of the same message shows up while the first is still being answered. After
+ * `hang()`, it takes a message's data and never answers, as a relay that stalls mid-send: the
+ * moment at which an instance that dies may leave a message half-sent.
  */
 export class SlowSmtpServer {
   readonly mails: SlowMail[] = [];
+  private hanging = false;
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
   port = 0;
@@ -28,6 +31,21 @@ export class SlowSmtpServer {
 
   to(address: string): SlowMail[] {
     return this.mails.filter((m) => m.to === address.toLowerCase());
+  }
+
+  /** Messages answered "250": these went out. */
+  get accepted(): SlowMail[] {
+    return this.mails.filter((m) => m.acceptedAt !== null);
+  }
+
+  /** Messages whose data arrived and which have not been answered (yet, or ever after hang()). */
+  get held(): SlowMail[] {
+    return this.mails.filter((m) => m.acceptedAt === null);
+  }
+
+  /** From now on, messages are taken and never answered. */
+  hang(): void {
+    this.hanging = true;
   }
 
   async start(): Promise<this> {
@@ -63,6 +81,11 @@ export class SlowSmtpServer {
     reply('220 slow.test ESMTP');
 
     const acceptSlowly = (mail: SlowMail) => {
+      if (this.hanging) return;
+      if (this.delayMs <= 0) {
+        mail.acceptedAt = Date.now();
+        return reply('250 OK queued');
+      }
       const ticker = setInterval(() => reply('250-still working'), 1000);
       setTimeout(() => {
         clearInterval(ticker);

@@ -27,10 +27,13 @@ export const CLEANUP_STATEMENTS: ReadonlyArray<{ name: string; sql: string }> = 
   { name: 'username reservations', sql: `delete from username_reservations where expires_at < now()` },
 ];
 
+/** Rows each statement deleted (or updated), by statement name. */
+export type CleanupCounts = Record<string, number>;
+
 /** Deletes what has outlived its use, hourly. Idempotent, so every instance may run it. */
 export class CleanupJob {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private running: Promise<CleanupCounts | null> | null = null;
 
   constructor(
     private readonly orm: MikroORM,
@@ -49,19 +52,24 @@ export class CleanupJob {
     await this.running;
   }
 
-  /** One pass over every statement (joins a pass already running). */
-  run(): Promise<void> {
+  /**
+   * One pass over every statement (joins a pass already running): the rows each one affected, or
+   * null when the pass failed. A failure is logged, never thrown, so the interval goes on.
+   */
+  run(): Promise<CleanupCounts | null> {
     this.running ??= (async () => {
       const em = this.orm.em.fork();
-      const counts: Record<string, number> = {};
+      const counts: CleanupCounts = {};
       try {
         for (const { name, sql } of CLEANUP_STATEMENTS) {
           const result = await em.getConnection().execute<{ affectedRows: number }>(sql, [], 'run');
           counts[name] = result.affectedRows;
         }
         this.logger.info({ deleted: counts }, 'cleanup done');
+        return counts;
       } catch (err) {
-        this.logger.warn({ err }, 'cleanup failed; will try again at the next interval');
+        this.logger.warn({ err, deleted: counts }, 'cleanup failed; will try again at the next interval');
+        return null;
       } finally {
         this.running = null;
       }
