@@ -98,6 +98,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     // PGlite is one PostgreSQL session: one connection.
     const orm = await initOrm(config.databaseUrl ?? embedded!.url, {
       poolMax: embedded ? 1 : config.databasePoolMax,
+      migrationLockTimeout: config.migrationLockTimeout,
       logger,
       subscribers: [afterCommit],
       modules: list,

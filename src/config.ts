@@ -69,6 +69,7 @@ const envSchema = z.object({
   HOST: optionalString,
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   DATABASE_POOL_MAX: int(10, 1, 100),
+  MIGRATION_LOCK_TIMEOUT: duration('10m'),
   DATA_DIR: z.string().default('./.data'),
   REDIS_URL: url(['redis:', 'rediss:']),
   REDIS_KEY_PREFIX: z.string().default('posture:'),
@@ -143,6 +144,8 @@ export interface Config {
   databaseUrl?: string;
   /** Connections to DATABASE_URL; 1 for a PGlite served over a socket, which is one session. */
   databasePoolMax: number;
+  /** Seconds to wait at start while another instance runs the migrations. */
+  migrationLockTimeout: number;
   dataDir: string;
   redisUrl?: string;
   redisKeyPrefix: string;
@@ -215,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    migrationLockTimeout: e.MIGRATION_LOCK_TIMEOUT,
     dataDir: path.resolve(e.DATA_DIR),
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

@@ -5,10 +5,11 @@ import type { EventSubscriber } from '@mikro-orm/core';
 import type { Logger } from '../logger';
 import { modules } from '../modules';
 import type { PostureModule } from '../modules/module';
+import { migrateUnderLock } from './migration-lock';
 import { migrationsList } from './migrations';
 
 /** The foundation's migrations and every module's, in the order of their timestamped names. */
-const migrationsOf = (list: readonly PostureModule[]) =>
+export const migrationsOf = (list: readonly PostureModule[]) =>
   [...migrationsList, ...list.flatMap((m) => m.migrations ?? [])].sort((a, b) => a.name.localeCompare(b.name));
 
 export interface OrmOptions {
@@ -17,7 +18,11 @@ export interface OrmOptions {
   subscribers?: EventSubscriber[];
   /** The modules whose entities and migrations to use (default: the application's list). */
   modules?: readonly PostureModule[];
+  /** Seconds to wait for another instance's migrations (MIGRATION_LOCK_TIMEOUT; default 10 minutes). */
+  migrationLockTimeout?: number;
 }
+
+const DEFAULT_POOL_MAX = 10;
 
 const knexLog = (logger: Logger) => ({
   warn: (message: unknown) => logger.warn({ knex: message }, 'database driver warning'),
@@ -35,7 +40,7 @@ export function ormOptions(clientUrl: string, options: OrmOptions = {}): Options
     extensions: [Migrator],
     allowGlobalContext: false,
     forceUtcTimezone: true,
-    pool: { min: 0, max: options.poolMax ?? 10 },
+    pool: { min: 0, max: options.poolMax ?? DEFAULT_POOL_MAX },
     discovery: { disableDynamicFileAccess: true },
     migrations: {
       migrationsList: migrationsOf(options.modules ?? modules),
@@ -53,9 +58,23 @@ export function ormOptions(clientUrl: string, options: OrmOptions = {}): Options
   });
 }
 
-/** Connects and brings the schema up to date with the checked-in migrations. */
+/**
+ * Connects and brings the schema up to date with the checked-in migrations, one instance at a time
+ * (see migrateUnderLock).
+ */
 export async function initOrm(clientUrl: string, options: OrmOptions = {}): Promise<MikroORM> {
   const orm = await MikroORM.init(ormOptions(clientUrl, options));
-  await orm.getMigrator().up();
+  try {
+    await migrateUnderLock(orm, {
+      url: clientUrl,
+      // One connection means one session (a PGlite behind a socket), as in createPreparedSql.
+      singleSession: (options.poolMax ?? DEFAULT_POOL_MAX) <= 1,
+      timeout: options.migrationLockTimeout ?? 600,
+      logger: options.logger,
+    });
+  } catch (err) {
+    await orm.close(true);
+    throw err;
+  }
   return orm;
 }

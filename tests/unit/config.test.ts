@@ -28,6 +28,7 @@ describe('loadConfig defaults', () => {
       port: 4000,
       host: undefined,
       databaseUrl: undefined,
+      migrationLockTimeout: 600,
       dataDir: path.resolve('./.data'),
       redisUrl: undefined,
       redisKeyPrefix: 'posture:',
@@ -60,6 +61,8 @@ describe('loadConfig defaults', () => {
     expect(config.jwt.accessTokenTtl).toBe(300);
     expect(config.sessions.refreshTtl).toBe(604_800);
     expect(config.mail).toMatchObject({ retryDelay: 1, pollInterval: 90 });
+    expect(loadConfig({ MIGRATION_LOCK_TIMEOUT: '30s' }).migrationLockTimeout).toBe(30);
+    expect(problemsOf({ MIGRATION_LOCK_TIMEOUT: 'soon' })).toEqual([expect.stringMatching(/^MIGRATION_LOCK_TIMEOUT: /)]);
   });
 
   it('reads TRUST_PROXY as a hop count or a boolean', () => {
