@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { Client, type PoolClient } from 'pg';
+import { Client } from 'pg';
 import type { Logger } from '../logger';
+import { queryOnOrmConnection } from './pg-pool';
 
 /** The advisory lock key of Posture's migrations: "posture" in ASCII. Advisory locks are per database. */
 export const MIGRATION_LOCK_KEY = '31654220079707749';
@@ -39,23 +40,10 @@ async function dedicatedSession(url: string, logger?: Logger): Promise<LockSessi
   };
 }
 
-interface KnexClient {
-  acquireConnection(): Promise<PoolClient>;
-  releaseConnection(connection: PoolClient): Promise<void>;
-}
-
 /** Each statement borrows the pool's connection and gives it back, so the migrations can have it. */
 function ormSession(orm: MikroORM): LockSession {
-  const knex = orm.em.getConnection().getKnex().client as unknown as KnexClient;
   return {
-    async query<R>(sql: string, params: unknown[]) {
-      const connection = await knex.acquireConnection();
-      try {
-        return (await connection.query(sql, params)).rows as R[];
-      } finally {
-        await knex.releaseConnection(connection);
-      }
-    },
+    query: async <R>(sql: string, params: unknown[]) => (await queryOnOrmConnection(orm, sql, params)) as R[],
     close: async () => undefined,
   };
 }

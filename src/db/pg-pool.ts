@@ -29,6 +29,21 @@ interface KnexClient {
 }
 
 /**
+ * One statement on a connection borrowed from the ORM's pool and given back at once: how a
+ * database that is one session (PGlite) runs statements outside the ORM without a second
+ * connection, which it would refuse or leave waiting behind a transaction open on the first.
+ */
+export async function queryOnOrmConnection<R extends QueryResultRow>(orm: MikroORM, text: string, values: unknown[]): Promise<R[]> {
+  const knex = orm.em.getConnection().getKnex().client as unknown as KnexClient;
+  const connection = await knex.acquireConnection();
+  try {
+    return (await connection.query<R>({ text, values })).rows;
+  } finally {
+    await knex.releaseConnection(connection);
+  }
+}
+
+/**
  * On a PostgreSQL server, a plain pg pool of its own beside the ORM's. A database that is one
  * session (the embedded PGlite, or DATABASE_POOL_MAX=1 for a PGlite behind a socket) keeps its one
  * connection: the statements then run, unprepared, on a connection of the ORM's pool, because a
@@ -37,19 +52,11 @@ interface KnexClient {
 export function createPreparedSql(orm: MikroORM, opts: { url?: string; poolMax: number; logger: Logger }): PreparedSql {
   const metadata = orm.getMetadata();
   if (!opts.url || opts.poolMax <= 1) {
-    const knex = orm.em.getConnection().getKnex().client as unknown as KnexClient;
     return {
       metadata,
-      async query<R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]) {
-        const connection = await knex.acquireConnection();
-        try {
-          // Unnamed: the one session outlives its connections (knex drops idle ones, an app restarts
-          // in the process), and a name prepared by an earlier connection would clash.
-          return (await connection.query<R>({ text: statement.text, values })).rows;
-        } finally {
-          await knex.releaseConnection(connection);
-        }
-      },
+      // Unnamed: the one session outlives its connections (knex drops idle ones, an app restarts
+      // in the process), and a name prepared by an earlier connection would clash.
+      query: <R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]) => queryOnOrmConnection<R>(orm, statement.text, values),
       close: async () => undefined, // the ORM closes its pool
     };
   }

@@ -69,44 +69,50 @@ export class SessionService {
    * statement, outside any unit of work (logIn's path). Inside a transaction, use `startIn`.
    */
   async start(db: PreparedSql, user: Readonly<User>, meta: ClientMeta, scope: SessionScope = 'full'): Promise<IssuedTokens> {
-    const now = this.clock.now().getTime();
+    const family = this.newFamily(meta);
     const sessionId = randomUUID();
-    const expiresAt = new Date(now + this.config.absoluteTtl * 1000);
-    const refreshToken = randomToken(32);
-    const refreshExpiresAt = this.rollingExpiry(now, expiresAt);
     await db.query(START_SESSION, [
       sessionId,
       user.id,
       scope,
-      expiresAt,
-      new Date(now),
-      meta.userAgent?.slice(0, 512) ?? null,
-      meta.ip.slice(0, 64),
+      family.expiresAt,
+      family.now,
+      family.userAgent,
+      family.ip,
       randomUUID(),
-      sha256(refreshToken),
-      refreshExpiresAt,
+      sha256(family.refreshToken),
+      family.refreshExpiresAt,
     ]);
-    return this.withAccessToken(user, sessionId, scope, refreshToken, refreshExpiresAt);
+    return this.withAccessToken(user, sessionId, scope, family.refreshToken, family.refreshExpiresAt);
   }
 
   /** Starts a session (a new family) in `em`'s unit of work; the caller flushes or commits. */
   async startIn(em: EntityManager, user: User, meta: ClientMeta, scope: SessionScope = 'full'): Promise<IssuedTokens> {
-    const now = this.clock.now().getTime();
+    const family = this.newFamily(meta);
     const session = em.create(Session, {
       user,
       scope,
-      expiresAt: new Date(now + this.config.absoluteTtl * 1000),
+      expiresAt: family.expiresAt,
+      userAgent: family.userAgent,
+      ip: family.ip,
+      lastUsedAt: family.now,
+    });
+    em.create(RefreshToken, { session, tokenHash: sha256(family.refreshToken), expiresAt: family.refreshExpiresAt });
+    return this.withAccessToken(user, session.id, scope, family.refreshToken, family.refreshExpiresAt);
+  }
+
+  /** What a new session and its first refresh token hold, however they are stored. */
+  private newFamily(meta: ClientMeta) {
+    const now = this.clock.now().getTime();
+    const expiresAt = new Date(now + this.config.absoluteTtl * 1000);
+    return {
+      now: new Date(now),
+      expiresAt,
       userAgent: meta.userAgent?.slice(0, 512) ?? null,
       ip: meta.ip.slice(0, 64),
-      lastUsedAt: new Date(now),
-    });
-    const refreshToken = randomToken(32);
-    const row = em.create(RefreshToken, {
-      session,
-      tokenHash: sha256(refreshToken),
-      expiresAt: this.rollingExpiry(now, session.expiresAt),
-    });
-    return this.withAccessToken(user, session.id, scope, refreshToken, row.expiresAt);
+      refreshToken: randomToken(32),
+      refreshExpiresAt: this.rollingExpiry(now, expiresAt),
+    };
   }
 
   /**
@@ -222,13 +228,13 @@ export class SessionService {
     });
   }
 
-  private async withAccessToken(
+  private withAccessToken(
     user: Readonly<User>,
     sessionId: string,
     scope: SessionScope,
     refreshToken: string,
     refreshTokenExpiresAt: Date,
-  ): Promise<IssuedTokens> {
+  ): IssuedTokens {
     const access = this.accessTokens.sign({ userId: user.id, sessionId, scope });
     return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, refreshTokenExpiresAt, user };
   }

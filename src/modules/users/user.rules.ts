@@ -47,7 +47,7 @@ export const LIVE_USER = { deletedAt: null, status: 'active' } as const;
 export const existingUserSql = (alias: string) => `${alias}.deleted_at is null`;
 
 /** LIVE_USER as SQL over the users table aliased `alias`. */
-export const liveUserSql = (alias: string) => `${alias}.status = 'active' and ${alias}.deleted_at is null`;
+export const liveUserSql = (alias: string) => `${alias}.status = 'active' and ${existingUserSql(alias)}`;
 
 export const isLiveUser = (user: { status: string; deletedAt: Date | string | null }) =>
   user.status === LIVE_USER.status && user.deletedAt === null;
