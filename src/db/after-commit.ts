@@ -7,6 +7,9 @@ type Hook = () => void;
  * created, wake the mail worker", and no service has to remember to do it. A flush outside a
  * transaction has committed by the time it ends; inside one, the hooks wait for its commit and are
  * dropped with a rollback. (A commit of a nested savepoint does not run them: the workers' poll does.)
+ * They run on a later turn of the event loop, once the code that committed has gone on: a request
+ * answers before the work its commit woke competes with it, so that work (a deferred reset's
+ * lookups, say) cannot show in the answer's time.
  */
 export class AfterCommitHooks implements EventSubscriber {
   private readonly hooks = new Map<EntityClass<unknown>, Hook[]>();
@@ -40,12 +43,14 @@ export class AfterCommitHooks implements EventSubscriber {
 }
 
 function run(hooks: Iterable<Hook>): void {
-  // A hook only wakes a worker; it must never fail the request whose commit triggered it.
-  for (const hook of hooks) {
-    try {
-      hook();
-    } catch {
-      /* the worker's own poll covers it */
+  setImmediate(() => {
+    // A hook only wakes a worker; it must never fail the request whose commit triggered it.
+    for (const hook of hooks) {
+      try {
+        hook();
+      } catch {
+        /* the worker's own poll covers it */
+      }
     }
-  }
+  });
 }
