@@ -6,7 +6,10 @@ import { createMailTransport } from '../../src/modules/mail/mail.transport';
 const HOSTILE = `<script>alert("x")</script> & 'Bob'`;
 const LINK = 'https://posture.example/verify-email?token=abc_DEF-123';
 
-const messages: Record<MailMessage['template'], MailMessage> = {
+/** The emails to an account holder, greeted by name in English. */
+type NamedTemplate = Exclude<MailMessage['template'], 'lead-login-link' | 'login-link'>;
+
+const messages: Record<NamedTemplate, Extract<MailMessage, { template: NamedTemplate }>> = {
   'verify-email': { template: 'verify-email', to: 'a@example.com', name: 'Ada', verifyUrl: LINK, expiresInHours: 24 },
   'sign-up-attempt': {
     template: 'sign-up-attempt',
@@ -87,6 +90,110 @@ describe('renderMail', () => {
     const mail = renderMail({ ...messages['verify-email'], verifyUrl: 'https://x.example/?a="><img src=x onerror=alert(1)>&b=1' } as MailMessage);
     expect(mail.html).not.toContain('"><img');
     expect(mail.html).toContain('href="https://x.example/?a=&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&amp;b=1"');
+  });
+});
+
+describe('sign-in link emails', () => {
+  // An ampersand, so the HTML must carry it escaped.
+  const LOGIN = 'https://posture.example/auth/link?token=tok_ABC-123&next=%2Fresults';
+  type LeadMessage = Extract<MailMessage, { template: 'lead-login-link' }>;
+  type LoginMessage = Extract<MailMessage, { template: 'login-link' }>;
+  type LinkMessage = LeadMessage | LoginMessage;
+  const locales = ['en', 'nb'] as const;
+  const cases: LinkMessage[] = locales.flatMap((locale): LinkMessage[] => [
+    { template: 'lead-login-link', to: 'v@example.com', locale, loginUrl: LOGIN, expiresInMinutes: 30 },
+    {
+      template: 'lead-login-link',
+      to: 'v@example.com',
+      locale,
+      loginUrl: LOGIN,
+      expiresInMinutes: 30,
+      templateName: 'Small business baseline',
+    },
+    { template: 'login-link', to: 'a@example.com', locale, name: 'Ada', loginUrl: LOGIN, expiresInMinutes: 15 },
+    { template: 'login-link', to: 'a@example.com', locale, loginUrl: LOGIN, expiresInMinutes: 15 },
+  ]);
+  const IGNORE = {
+    en: { 'lead-login-link': 'If you did not start an assessment, ignore this email', 'login-link': 'you can ignore this email' },
+    nb: { 'lead-login-link': 'kan du se bort fra denne e-posten', 'login-link': 'kan du se bort fra denne e-posten' },
+  };
+
+  it.each(cases)('renders $template in $locale with a subject, text and HTML', (message) => {
+    const mail = renderMail(message);
+    expect(mail.subject.trim()).not.toBe('');
+    expect(mail.subject).not.toMatch(/[\r\n]/);
+    expect(mail.html).toMatch(/^<!doctype html>/i);
+    expect(mail.text).toContain(IGNORE[message.locale][message.template]);
+    expect(mail.html).toContain(IGNORE[message.locale][message.template]);
+    expect(mail.text).toContain(String(message.expiresInMinutes));
+  });
+
+  it.each(cases)('puts the link of $template ($locale) in the text and, escaped, in the HTML', (message) => {
+    const mail = renderMail(message);
+    expect(mail.text).toContain(LOGIN);
+    expect(mail.html).toContain('href="https://posture.example/auth/link?token=tok_ABC-123&amp;next=%2Fresults"');
+    expect(mail.html).not.toContain(LOGIN);
+  });
+
+  it('greets a lead neutrally and says that ignoring the email creates nothing', () => {
+    const en = renderMail(cases[0]!);
+    expect(en.text).toMatch(/^Hello,$/m);
+    expect(en.text).toContain('Someone, probably you, started a security self-assessment on Posture with this email address.');
+    expect(en.text).toContain('save your results and open your account');
+    expect(en.text).toContain('The link works once and expires in 30 minutes.');
+    expect(en.text).toContain('nothing happens and no account is created');
+
+    const nb = renderMail(cases[4]!);
+    expect(nb.subject).toBe('Lagre resultatene dine fra Posture');
+    expect(nb.text).toMatch(/^Hei,$/m);
+    expect(nb.text).toContain('med denne e-postadressen');
+    expect(nb.text).toContain('utløper om 30 minutter');
+    expect(nb.text).toContain('ingen konto blir opprettet');
+    expect(nb.text.replace(LOGIN, '')).not.toMatch(/\b(the|you|link|expires|ignore)\b/i);
+  });
+
+  it('names the assessment a lead started, when it is known', () => {
+    expect(renderMail(cases[1]!).text).toContain('started the security self-assessment “Small business baseline” on Posture');
+    expect(renderMail(cases[5]!).text).toContain('startet egenvurderingen «Small business baseline» på Posture');
+  });
+
+  it('asks an account holder to sign in, greeting them by name when it is known', () => {
+    const en = renderMail(cases[2]!);
+    expect(en.subject).toBe('Sign in to Posture');
+    expect(en.text).toMatch(/^Hello Ada,$/m);
+    expect(en.text).toContain('Use this link to sign in to Posture');
+    expect(en.text).toContain('The link works once and expires in 15 minutes.');
+    expect(renderMail(cases[3]!).text).toMatch(/^Hello,$/m);
+
+    const nb = renderMail(cases[6]!);
+    expect(nb.subject).toBe('Logg inn på Posture');
+    expect(nb.text).toMatch(/^Hei Ada,$/m);
+    expect(nb.text).toContain('logge inn på Posture');
+    expect(nb.text).toContain('utløper om 15 minutter');
+    expect(nb.text.replace(LOGIN, '')).not.toMatch(/\b(the|you|link|expires|ignore)\b/i);
+    expect(renderMail(cases[7]!).text).toMatch(/^Hei,$/m);
+  });
+
+  it('says "1 minute" in the singular', () => {
+    expect(renderMail({ ...cases[2]!, expiresInMinutes: 1 }).text).toContain('expires in 1 minute.');
+    expect(renderMail({ ...cases[6]!, expiresInMinutes: 1 }).text).toContain('utløper om 1 minutt.');
+  });
+
+  it('leaves nothing unescaped in the HTML', () => {
+    const hostileLink = 'https://x.example/?a="><img src=x onerror=alert(1)>&b=1';
+    for (const locale of locales) {
+      const lead = renderMail({ ...(cases[1] as LeadMessage), locale, templateName: HOSTILE, loginUrl: hostileLink });
+      const login = renderMail({ ...(cases[2] as LoginMessage), locale, name: HOSTILE, loginUrl: hostileLink });
+      for (const mail of [lead, login]) {
+        expect(mail.html).not.toContain('<script>');
+        expect(mail.html).not.toContain('"><img');
+        expect(mail.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;Bob&#39;');
+        expect(mail.html).toContain('href="https://x.example/?a=&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&amp;b=1"');
+        expect(mail.text).toContain(HOSTILE);
+        // every tag in the HTML is one of the layout's own
+        for (const tag of mail.html.match(/<\/?([a-z!]+)/gi) ?? []) expect(tag.toLowerCase()).toMatch(/^<\/?(!doctype|html|body|p|a)$/);
+      }
+    }
   });
 });
 

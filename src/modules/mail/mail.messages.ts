@@ -11,7 +11,18 @@ export type MailMessage =
       expiresInMinutes: number;
       codeExpiresInMinutes: number;
     }
-  | { template: 'password-changed'; to: string; name: string; changedAt: string; resetUrl: string };
+  | { template: 'password-changed'; to: string; name: string; changedAt: string; resetUrl: string }
+  | {
+      template: 'lead-login-link';
+      to: string;
+      locale: MailLocale;
+      loginUrl: string;
+      expiresInMinutes: number;
+      templateName?: string;
+    }
+  | { template: 'login-link'; to: string; locale: MailLocale; name?: string; loginUrl: string; expiresInMinutes: number };
+
+export type MailLocale = 'en' | 'nb';
 
 export interface RenderedMail {
   subject: string;
@@ -48,18 +59,61 @@ function layout(subject: string, greeting: string, blocks: Block[]): RenderedMai
 
 const IGNORE = 'If this was not you, you can ignore this email.';
 
+/** The words of the sign-in link emails, which go out in the visitor's language. */
+const LINK_WORDS = {
+  en: {
+    hello: (name?: string) => (name ? `Hello ${name},` : 'Hello,'),
+    singleUse: (minutes: number) =>
+      `The link works once and expires in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`,
+    lead: {
+      subject: 'Save your Posture results',
+      started: (templateName?: string) =>
+        `Someone, probably you, started ${templateName ? `the security self-assessment “${templateName}”` : 'a security self-assessment'} on Posture with this email address.`,
+      use: 'Use this link to save your results and open your account:',
+      label: 'Save my results',
+      ignore: 'If you did not start an assessment, ignore this email: nothing happens and no account is created.',
+    },
+    login: {
+      subject: 'Sign in to Posture',
+      use: 'Use this link to sign in to Posture:',
+      label: 'Sign in',
+      ignore: 'If you did not ask to sign in, you can ignore this email; nothing happens.',
+    },
+  },
+  nb: {
+    hello: (name?: string) => (name ? `Hei ${name},` : 'Hei,'),
+    singleUse: (minutes: number) =>
+      `Lenken kan bare brukes én gang og utløper om ${minutes} ${minutes === 1 ? 'minutt' : 'minutter'}.`,
+    lead: {
+      subject: 'Lagre resultatene dine fra Posture',
+      started: (templateName?: string) =>
+        `Noen, sannsynligvis du, startet ${templateName ? `egenvurderingen «${templateName}»` : 'en sikkerhetsvurdering'} på Posture med denne e-postadressen.`,
+      use: 'Bruk denne lenken for å lagre resultatene og åpne kontoen din:',
+      label: 'Lagre resultatene mine',
+      ignore:
+        'Hvis det ikke var du som startet vurderingen, kan du se bort fra denne e-posten: ingenting skjer, og ingen konto blir opprettet.',
+    },
+    login: {
+      subject: 'Logg inn på Posture',
+      use: 'Bruk denne lenken for å logge inn på Posture:',
+      label: 'Logg inn',
+      ignore: 'Hvis du ikke ba om å logge inn, kan du se bort fra denne e-posten; ingenting skjer.',
+    },
+  },
+} satisfies Record<MailLocale, unknown>;
+
 /** The one place where emails get their words. */
 export function renderMail(message: MailMessage): RenderedMail {
-  const hello = `Hello ${message.name},`;
+  const hello = (name: string) => `Hello ${name},`;
   switch (message.template) {
     case 'verify-email':
-      return layout('Confirm your email address', hello, [
+      return layout('Confirm your email address', hello(message.name), [
         { p: 'Confirm your email address to finish creating your Posture account.' },
         { link: { href: message.verifyUrl, label: 'Confirm email address' } },
         { p: `The link expires in ${message.expiresInHours} hours. ${IGNORE}` },
       ]);
     case 'sign-up-attempt':
-      return layout('Someone tried to sign up with your email', hello, [
+      return layout('Someone tried to sign up with your email', hello(message.name), [
         { p: 'Someone tried to create a Posture account with this email address, but you already have one.' },
         ...(message.verifyUrl
           ? [
@@ -73,7 +127,7 @@ export function renderMail(message: MailMessage): RenderedMail {
         { p: IGNORE },
       ]);
     case 'password-reset':
-      return layout('Reset your password', hello, [
+      return layout('Reset your password', hello(message.name), [
         { p: 'We received a request to reset your Posture password. Use the link:' },
         { link: { href: message.resetUrl, label: 'Reset password' } },
         { p: `or enter this code (valid for ${message.codeExpiresInMinutes} minutes):` },
@@ -81,10 +135,29 @@ export function renderMail(message: MailMessage): RenderedMail {
         { p: `The link expires in ${message.expiresInMinutes} minutes and works once. ${IGNORE}` },
       ]);
     case 'password-changed':
-      return layout('Your password was changed', hello, [
+      return layout('Your password was changed', hello(message.name), [
         { p: `The password of your Posture account was changed at ${message.changedAt}, and your other sessions were signed out.` },
         { p: 'If you did not do this, reset your password now:' },
         { link: { href: message.resetUrl, label: 'Reset password' } },
       ]);
+    case 'lead-login-link': {
+      const words = LINK_WORDS[message.locale];
+      return layout(words.lead.subject, words.hello(), [
+        { p: words.lead.started(message.templateName) },
+        { p: words.lead.use },
+        { link: { href: message.loginUrl, label: words.lead.label } },
+        { p: words.singleUse(message.expiresInMinutes) },
+        { p: words.lead.ignore },
+      ]);
+    }
+    case 'login-link': {
+      const words = LINK_WORDS[message.locale];
+      return layout(words.login.subject, words.hello(message.name), [
+        { p: words.login.use },
+        { link: { href: message.loginUrl, label: words.login.label } },
+        { p: words.singleUse(message.expiresInMinutes) },
+        { p: words.login.ignore },
+      ]);
+    }
   }
 }
