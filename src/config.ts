@@ -133,6 +133,12 @@ const envSchema = z.object({
   MAIL_MAX_ATTEMPTS: int(10, 1),
   MAIL_RETRY_DELAY: duration('5s'),
   SHUTDOWN_DELAY: duration('0s'),
+  LEAD_SESSION_TTL: duration('24h'),
+  LOGIN_LINK_TTL: duration('15m'),
+  ASSESSMENT_LIMIT_FREE: int(3, 0),
+  ASSESSMENT_LIMIT_PREMIUM: int(50, 0),
+  ASSESSMENT_START_INTERVAL: duration('60s'),
+  ASSESSMENT_SUBMIT_INTERVAL: duration('300s'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -170,6 +176,13 @@ export interface Config {
   rateLimits: RateLimitOverride[];
   graphql: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxBodyBytes: number };
   mail: { pollInterval: number; maxAttempts: number; retryDelay: number };
+  /** Lead capture: how long a lead session lives (it has no refresh token), and an emailed login link. */
+  leads: { sessionTtl: number; loginLinkTtl: number };
+  /**
+   * Assessments a tier may start over its lifetime (until tiers live in the database), and the
+   * pacing between new starts and new completed submissions per owner, in seconds (0: none).
+   */
+  assessments: { limits: Record<string, number>; startInterval: number; submitInterval: number };
   shutdownDelay: number;
   logLevel: string;
 }
@@ -197,6 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('REFRESH_TOKEN_TTL: must not exceed REFRESH_TOKEN_ABSOLUTE_TTL');
   }
   if (e.ACCESS_TOKEN_TTL < 30 || e.ACCESS_TOKEN_TTL > 3600) problems.push('ACCESS_TOKEN_TTL: between 30 seconds and 1 hour');
+  if (e.LEAD_SESSION_TTL < 60 || e.LEAD_SESSION_TTL > 7 * 86400) problems.push('LEAD_SESSION_TTL: between 1 minute and 7 days');
+  if (e.LOGIN_LINK_TTL < 60 || e.LOGIN_LINK_TTL > 86400) problems.push('LOGIN_LINK_TTL: between 1 minute and 24 hours');
   if (Boolean(e.ADMIN_EMAIL) !== Boolean(e.ADMIN_PASSWORD)) {
     problems.push('ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither');
   }
@@ -260,6 +275,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: e.MAX_BODY_BYTES,
     },
     mail: { pollInterval: e.MAIL_POLL_INTERVAL, maxAttempts: e.MAIL_MAX_ATTEMPTS, retryDelay: Math.max(1, e.MAIL_RETRY_DELAY) },
+    leads: { sessionTtl: e.LEAD_SESSION_TTL, loginLinkTtl: e.LOGIN_LINK_TTL },
+    assessments: {
+      limits: { free: e.ASSESSMENT_LIMIT_FREE, premium: e.ASSESSMENT_LIMIT_PREMIUM },
+      startInterval: e.ASSESSMENT_START_INTERVAL,
+      submitInterval: e.ASSESSMENT_SUBMIT_INTERVAL,
+    },
     shutdownDelay: e.SHUTDOWN_DELAY,
     logLevel: e.LOG_LEVEL,
   };

@@ -9,6 +9,7 @@ export const ErrorCode = {
   INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
   EMAIL_NOT_VERIFIED: 'EMAIL_NOT_VERIFIED',
   INVALID_TOKEN: 'INVALID_TOKEN',
+  ASSESSMENT_LIMIT_REACHED: 'ASSESSMENT_LIMIT_REACHED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -43,6 +44,15 @@ export const invalidCredentials = () =>
 
 export const unauthenticated = (message = 'You must be signed in.') =>
   new DomainError(ErrorCode.UNAUTHENTICATED, message);
+
+export const notFound = (what: string, field?: string) =>
+  new DomainError(ErrorCode.NOT_FOUND, `${what} not found.`, field ? { field } : {});
+
+export const conflict = (message: string, details: Record<string, unknown> = {}) => new DomainError(ErrorCode.CONFLICT, message, details);
+
+/** A pacing or rate limit: `retryAfter` is the seconds to wait, as the rate limiter reports it. */
+export const rateLimited = (message: string, retryAfter: number) =>
+  new DomainError(ErrorCode.RATE_LIMITED, message, { retryAfter: Math.max(1, Math.ceil(retryAfter)) });
 
 export const busy = () =>
   new DomainError(ErrorCode.RATE_LIMITED, 'The server is busy; try again in a moment.', { retryAfter: 1 });

@@ -3,7 +3,7 @@ import { Authorized as TypeGraphQLAuthorized, createParameterDecorator, Extensio
 import { DomainError, ErrorCode } from '../common/errors';
 import type { SessionScope } from '../modules/auth/session.entity';
 import { rootFields } from '../modules/rate-limit/rate-limit.policies';
-import type { Context, Viewer } from './context';
+import type { Context, LeadViewer, Principal, Viewer } from './context';
 
 /**
  * Roles a viewer may hold, each with the test that grants it. A new role (staff, say) is one entry
@@ -17,6 +17,8 @@ export type Role = keyof typeof ROLES;
 /** What a session of each scope is told when it calls a field its scope does not admit. */
 export const SCOPE_REFUSALS: Record<SessionScope, () => DomainError> = {
   full: () => new DomainError(ErrorCode.FORBIDDEN, 'This session cannot do that.'),
+  lead: () =>
+    new DomainError(ErrorCode.EMAIL_NOT_VERIFIED, 'Follow the login link in your email to open your account first.'),
 };
 
 /** Who may call an @Authorized field: a session of one of `scopes` (default: full) holding every role in `roles`. */
@@ -43,6 +45,25 @@ export function Authorized(rule: Role | AccessRule = {}): FieldDecorator {
     extension(target, key, descriptor as never);
   };
 }
+
+/**
+ * Who owns what the caller makes (an assessment): the signed-in account, or the lead of a lead
+ * session. For fields declared `@Authorized({ scopes: ['full', 'lead'] })`.
+ */
+export type Owner = { kind: 'user'; userId: string; viewer: Viewer } | { kind: 'lead'; leadId: string; viewer: LeadViewer };
+
+export const ownerOf = (principal: Principal): Owner =>
+  principal.scope === 'lead'
+    ? { kind: 'lead', leadId: principal.lead.id, viewer: principal }
+    : { kind: 'user', userId: principal.user.id, viewer: principal };
+
+/** The owner behind an @Authorized field that admits lead sessions. */
+export const CurrentOwner = () =>
+  createParameterDecorator<Context>(async ({ context }) => {
+    const principal = await context.auth.principal();
+    if (!principal) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'You must be signed in.');
+    return ownerOf(principal);
+  });
 
 /** The signed-in viewer of an @Authorized field (the auth checker has already required one). */
 export const CurrentViewer = () =>

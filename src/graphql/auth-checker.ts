@@ -5,12 +5,14 @@ import type { Context } from './context';
 
 /** The one place that decides who may call an @Authorized field, from the rule the field declares. */
 export const authChecker: AuthCheckerFn<Context, AccessRule> = async ({ context }, rules) => {
-  const viewer = await context.auth.viewer();
-  if (!viewer) throw unauthenticated();
+  const principal = await context.auth.principal();
+  if (!principal) throw unauthenticated();
   for (const rule of rules) {
-    if (!(rule.scopes ?? ['full']).includes(viewer.scope)) throw SCOPE_REFUSALS[viewer.scope]();
+    if (!(rule.scopes ?? ['full']).includes(principal.scope)) throw SCOPE_REFUSALS[principal.scope]();
     for (const role of rule.roles ?? []) {
-      if (!ROLES[role].holds(viewer)) throw new DomainError(ErrorCode.FORBIDDEN, ROLES[role].refusal);
+      // Roles belong to accounts: a lead session holds none.
+      if (principal.scope === 'lead') throw SCOPE_REFUSALS.lead();
+      if (!ROLES[role].holds(principal)) throw new DomainError(ErrorCode.FORBIDDEN, ROLES[role].refusal);
     }
   }
   return true;

@@ -1,5 +1,7 @@
 import { adminModule } from './admin/admin.module';
+import { assessmentsModule } from './assessments/assessments.module';
 import { authModule } from './auth/auth.module';
+import { leadsModule } from './leads/leads.module';
 import { mailModule } from './mail/mail.module';
 import { maintenanceModule } from './maintenance/maintenance.module';
 import type { PostureModule } from './module';
@@ -9,4 +11,12 @@ import { usersModule } from './users/users.module';
  * Every domain module, in dependency order: the one list the application, the schema, the ORM
  * configuration and the test app read. Adding a module is a folder and a line here.
  */
-export const modules: readonly PostureModule[] = [usersModule, mailModule, authModule, adminModule, maintenanceModule];
+export const modules: readonly PostureModule[] = [
+  usersModule,
+  mailModule,
+  authModule,
+  leadsModule,
+  assessmentsModule,
+  adminModule,
+  maintenanceModule,
+];

@@ -1,6 +1,6 @@
-import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { linkToken, resetCode } from '../support/smtp';
+import { median, timedPoster } from '../support/timing';
 import { createVerifiedUser, newAccount, RELAXED_IP_LIMITS, SIGN_UP, startTestApp, type TestApp } from '../support/test-app';
 
 // Per-account limits off and per-IP limits raised: a thousand calls for one address must all be answered.
@@ -16,34 +16,9 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-afterAll(() => agent.destroy());
-
-/** Posts one operation over a kept-alive connection; resolves with the wall time to the last byte, in ms. */
-function timedCall(query: string, variables: Record<string, unknown>): Promise<{ ms: number; body: string }> {
-  const payload = JSON.stringify({ query, variables });
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const req = http.request(
-      `${t.url}/graphql`,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => (body += chunk));
-        res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
+const poster = timedPoster(() => t.url);
+afterAll(() => poster.close());
+const timedCall = poster.call;
 
 /** Waits until the mail worker has settled every request so far, so that its work does not overlap the next call. */
 async function settled(): Promise<void> {

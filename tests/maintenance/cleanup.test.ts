@@ -17,6 +17,13 @@ describe('the cleanup job', () => {
     await t.gql(`mutation ($e: String!) { requestPasswordReset(email: $e) }`, { e: live.email });
     await t.inbox.waitFor(live.email, /reset/i);
 
+    // Two captures: one lead session ended long ago and its link long expired, the other live.
+    const CAPTURE = `mutation ($e: String!) { captureLead(input: { email: $e }) { leadId } }`;
+    const oldLead = (await t.gql(CAPTURE, { e: 'old-lead@example.com' })).data!.captureLead.leadId as string;
+    const liveLead = (await t.gql(CAPTURE, { e: 'live-lead@example.com' })).data!.captureLead.leadId as string;
+    await t.sql(`update lead_sessions set expires_at = now() - interval '31 days' where lead_id = ?`, [oldLead]);
+    await t.sql(`update login_links set expires_at = now() - interval '8 days' where lead_id = ?`, [oldLead]);
+
     // Age some rows past their retention.
     await t.sql(`update sessions set revoked_at = now() - interval '31 days' where user_id = ?`, [old.id]);
     await t.sql(`update one_time_tokens set expires_at = now() - interval '8 days' where user_id = ?`, [old.id]);
@@ -36,6 +43,8 @@ describe('the cleanup job', () => {
       sessions: 1,
       'sealed successors': 1,
       'one-time tokens': 1,
+      'lead sessions': 1,
+      'login links': 1,
       'sent emails': 1,
       'deferred emails': 1,
       'username reservations': 1,
@@ -55,6 +64,12 @@ describe('the cleanup job', () => {
     expect(await count('outbox_emails', `recipient = 'recent@example.com'`)).toBe(1);
     expect(await count('username_reservations')).toBe(1);
     expect(await count('users')).toBe(2);
+    // The leads themselves stay (staff's data); only what let them act expired.
+    expect(await count('lead_sessions', `lead_id = '${oldLead}'`)).toBe(0);
+    expect(await count('login_links', `lead_id = '${oldLead}'`)).toBe(0);
+    expect(await count('lead_sessions', `lead_id = '${liveLead}'`)).toBe(1);
+    expect(await count('login_links', `lead_id = '${liveLead}'`)).toBe(1);
+    expect(await count('leads')).toBe(2);
   });
 
   it('answers null when a pass fails, and the next pass runs', async () => {

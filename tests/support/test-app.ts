@@ -53,7 +53,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-export const RELAXED_IP_LIMITS = ['logIn', 'signUp', 'requestPasswordReset', 'resendVerificationEmail', 'resetPassword']
+export const RELAXED_IP_LIMITS = [
+  'logIn',
+  'signUp',
+  'requestPasswordReset',
+  'resendVerificationEmail',
+  'resetPassword',
+  'captureLead',
+  'requestLoginLink',
+  'logInWithLink',
+]
   .map((op) => `${op}.ip=100000/60`)
   .join(',');
 

@@ -80,6 +80,32 @@ describe('loadConfig defaults', () => {
   });
 });
 
+describe('lead capture and assessment settings', () => {
+  it('default to a 24-hour lead session, a 15-minute link, limits 3 and 50, pacing 60 s and 300 s', () => {
+    const config = loadConfig({});
+    expect(config.leads).toEqual({ sessionTtl: 86400, loginLinkTtl: 900 });
+    expect(config.assessments).toEqual({ limits: { free: 3, premium: 50 }, startInterval: 60, submitInterval: 300 });
+  });
+
+  it('read overrides, 0 switching pacing off', () => {
+    const config = loadConfig({
+      LEAD_SESSION_TTL: '2h',
+      LOGIN_LINK_TTL: '5m',
+      ASSESSMENT_LIMIT_FREE: '1',
+      ASSESSMENT_LIMIT_PREMIUM: '9',
+      ASSESSMENT_START_INTERVAL: '0',
+      ASSESSMENT_SUBMIT_INTERVAL: '10m',
+    });
+    expect(config.leads).toEqual({ sessionTtl: 7200, loginLinkTtl: 300 });
+    expect(config.assessments).toEqual({ limits: { free: 1, premium: 9 }, startInterval: 0, submitInterval: 600 });
+  });
+
+  it('refuse lifetimes out of range and negative limits, naming each', () => {
+    expect(() => loadConfig({ LEAD_SESSION_TTL: '30s', LOGIN_LINK_TTL: '2d' })).toThrow(/LEAD_SESSION_TTL[\s\S]*LOGIN_LINK_TTL/);
+    expect(() => loadConfig({ ASSESSMENT_LIMIT_FREE: '-1' })).toThrow(/ASSESSMENT_LIMIT_FREE/);
+  });
+});
+
 describe('parseDuration', () => {
   it.each([
     ['900', 900],

@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 
 describe('declared rate limits', () => {
-  it('limit logIn to 10/min per IP and 5/min per account, sign-up to 5/min per IP, reset emails to 3/hour per address, and the other email flows to 5/min per IP and per email', () => {
+  it('limit logIn to 10/min per IP and 5/min per account, sign-up to 5/min per IP, reset, capture and login-link emails to 3/hour per address, and the other email flows to 5/min per IP and per email', () => {
     expect(summary(resolvePolicies(schema, []))).toEqual({
       logIn: ['ip=10/60', 'account=5/60'],
       signUp: ['ip=5/60'],
@@ -25,6 +25,9 @@ describe('declared rate limits', () => {
       resendVerificationEmail: ['ip=5/60', 'account=5/60'],
       resetPassword: ['ip=5/60', 'account=5/60'],
       changePassword: ['user=5/60'],
+      captureLead: ['ip=5/60', 'account=3/3600'],
+      requestLoginLink: ['ip=5/60', 'account=3/3600'],
+      logInWithLink: ['ip=10/60'],
     });
   });
 

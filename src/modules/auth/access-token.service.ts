@@ -1,4 +1,4 @@
-import { randomUUID, sign } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import type { Clock } from '../../common/clock';
 import type { Config } from '../../config';
@@ -8,6 +8,7 @@ import { SUPPORTED_ALGORITHMS, type SigningKeys } from './signing-keys';
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 export interface AccessClaims {
+  /** The token's `sub`: a user id, or `lead:<lead id>` for a lead session. */
   userId: string;
   sessionId: string;
   scope: SessionScope;
@@ -15,15 +16,12 @@ export interface AccessClaims {
 
 const CACHE_LIMIT = 10_000;
 
-const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
 /** Short-lived access JWTs (RFC 9068 shape): ids only, no personal data. */
 export class AccessTokenService {
   // Verified tokens, until they expire: a client sends the same token for its whole lifetime, and
   // an Ed25519 check through WebCrypto costs more than the rest of a small request. Only tokens
   // that verified are cached, keys change only at a restart, and the session is still checked.
   private readonly verified = new Map<string, AccessClaims & { exp: number }>();
-  private header: string | undefined;
 
   constructor(
     private readonly keys: SigningKeys,
@@ -31,17 +29,11 @@ export class AccessTokenService {
     private readonly clock: Clock,
   ) {}
 
-  /**
-   * A compact JWS signed with node:crypto, synchronously: jose signs through WebCrypto, which costs
-   * about three times as much and a trip through libuv's thread pool, on every logIn and refresh.
-   * jose verifies it (and partners do, through the JWKS), so the two cannot drift apart unnoticed.
-   */
-  sign(claims: AccessClaims): { token: string; expiresAt: Date } {
-    const { alg, kid, key } = this.keys.active;
+  /** A signed access token for `claims`, valid for `ttlSeconds` (the configured TTL by default). */
+  sign(claims: AccessClaims, ttlSeconds = this.config.accessTokenTtl): { token: string; expiresAt: Date } {
     const iat = Math.floor(this.clock.now().getTime() / 1000);
-    const exp = iat + this.config.accessTokenTtl;
-    this.header ??= base64url({ alg, kid, typ: ACCESS_TOKEN_TYPE });
-    const payload = base64url({
+    const exp = iat + ttlSeconds;
+    const token = this.keys.signCompact(ACCESS_TOKEN_TYPE, {
       sid: claims.sessionId,
       scope: claims.scope,
       sub: claims.userId,
@@ -51,10 +43,7 @@ export class AccessTokenService {
       iat,
       exp,
     });
-    const input = `${this.header}.${payload}`;
-    // EdDSA hashes internally; ES256 is SHA-256 with the signature as r‖s (JWS, RFC 7518 §3.4).
-    const signature = sign(alg === 'EdDSA' ? null : 'sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
-    return { token: `${input}.${signature.toString('base64url')}`, expiresAt: new Date(exp * 1000) };
+    return { token, expiresAt: new Date(exp * 1000) };
   }
 
   /** The claims of a valid token, or null for anything else (bad signature, expired, wrong audience…). */

@@ -76,9 +76,13 @@ export class ResetPasswordInput {
 @InputType({ description: 'The current password, to prove it is the user, and the new one.' })
 export class ChangePasswordInput {
   @Secret()
-  @Field({ description: 'The password in use now; INVALID_CREDENTIALS when it is wrong.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The password in use now: required when the account has one (BAD_USER_INPUT without it, INVALID_CREDENTIALS when wrong). Leave it out only to set a first password on an account made by a login link.',
+  })
   @MaxLength(PASSWORD_BYTES)
-  currentPassword!: string;
+  currentPassword?: string | null;
 
   @Secret()
   @Field({

@@ -30,7 +30,7 @@ export const authModule = defineModule({
     const passwords = new PasswordService(config);
     onStop(() => passwords.close()); // its hashing process
     const accessTokens = new AccessTokenService(keys, config.jwt, clock);
-    const sessions = new SessionService(accessTokens, config.sessions, clock);
+    const sessions = new SessionService(accessTokens, { ...config.sessions, leadTtl: config.leads.sessionTtl }, clock);
     const oneTimeTokens = new OneTimeTokenService(config.tokens, keys.deriveSecret('reset-code'), clock);
     const auth = new AuthService({ config, sql, clock, passwords, sessions, oneTimeTokens });
     return { keys, passwords, accessTokens, sessions, oneTimeTokens, auth };

@@ -183,6 +183,11 @@ export class AuthService {
       throw invalidCredentials();
     }
     const { user, passwordHash } = found;
+    if (passwordHash === null) {
+      // An account made by a login link has no password yet: the same work, the same answer.
+      await passwords.verifyDummy(input.password);
+      throw invalidCredentials();
+    }
     if (!(await passwords.verify(passwordHash, input.password)) || !isLiveUser(user)) {
       throw invalidCredentials();
     }
@@ -264,14 +269,21 @@ export class AuthService {
   async changePassword(em: EntityManager, userId: string, input: ChangePasswordInput, meta: ClientMeta): Promise<IssuedTokens> {
     this.deps.passwords.assertCapacity();
     const user = await em.findOneOrFail(User, { id: userId }, { populate: ['passwordHash'] });
-    if (!(await this.deps.passwords.verify(user.passwordHash, input.currentPassword))) throw invalidCredentials();
+    const current = user.passwordHash;
+    if (current !== null) {
+      if (!input.currentPassword) throw badInput('currentPassword', 'currentPassword: enter the password in use now.');
+      if (!(await this.deps.passwords.verify(current, input.currentPassword))) throw invalidCredentials();
+    }
     assertAcceptablePassword(input.newPassword, 'newPassword', { email: user.email, username: user.username });
     if (input.newPassword === input.currentPassword) throw badInput('newPassword', 'Choose a password different from the current one.');
     const passwordHash = await this.deps.passwords.hash(input.newPassword);
 
     const tokens = await em.transactional(async (tx) => {
+      // Only over the hash that was checked: a change that raced this one (a first password set
+      // twice at once, say) has made that proof stale.
+      const replaced = await tx.nativeUpdate(User, { id: userId, passwordHash: current }, { passwordHash, updatedAt: new Date() });
+      if (replaced === 0) throw invalidCredentials();
       const fresh = await tx.findOneOrFail(User, { id: userId });
-      fresh.passwordHash = passwordHash;
       // Every session ends, this one included; the caller continues in the new one returned here.
       await this.deps.sessions.revokeAllSessions(tx, userId, 'password_changed');
       await this.deps.oneTimeTokens.retire(tx, userId, 'reset_password');

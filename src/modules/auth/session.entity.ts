@@ -1,35 +1,22 @@
 import { Entity, ManyToOne, Property, type Ref } from '@mikro-orm/core';
-import { BaseEntity } from '../../db/base.entity';
+import { SessionBase } from './session.base';
 import { User } from '../users/user.entity';
 
-/** What a session may do: `full` for a normal login; narrower scopes come with lead capture. */
-export type SessionScope = 'full';
+/**
+ * What a session may do: `full` for an account's login; `lead` for a lead session (lead capture),
+ * which has no account and may only take assessments. Access tokens carry it as `scope`.
+ */
+export type SessionScope = 'full' | 'lead';
 
 /** One login: a family of refresh tokens rotated one into the next. Its id is the access token's `sid`. */
 @Entity({ tableName: 'sessions' })
-export class Session extends BaseEntity<'scope' | 'lastUsedAt' | 'revokedAt' | 'revokedReason' | 'userAgent' | 'ip'> {
+export class Session extends SessionBase<'scope' | 'lastUsedAt'> {
   @ManyToOne(() => User, { ref: true, deleteRule: 'cascade', index: 'sessions_user_id_index' })
   user!: Ref<User>;
 
   @Property({ type: 'string', length: 32, default: 'full' })
   scope: SessionScope = 'full';
 
-  /** Absolute end of the session, however often it is refreshed. */
-  @Property({ type: 'datetime' })
-  expiresAt!: Date;
-
   @Property({ type: 'datetime', nullable: true })
   lastUsedAt: Date | null = null;
-
-  @Property({ type: 'datetime', nullable: true })
-  revokedAt: Date | null = null;
-
-  @Property({ type: 'string', length: 64, nullable: true })
-  revokedReason: string | null = null;
-
-  @Property({ type: 'string', length: 512, nullable: true })
-  userAgent: string | null = null;
-
-  @Property({ type: 'string', length: 64, nullable: true })
-  ip: string | null = null;
 }

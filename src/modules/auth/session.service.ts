@@ -11,10 +11,27 @@ import { userSnapshots, type UserRow } from '../users/user.snapshot';
 import type { AccessTokenService } from './access-token.service';
 import { RefreshToken } from './refresh-token.entity';
 import { Session, type SessionScope } from './session.entity';
+import { LeadSession } from '../leads/lead-session.entity';
+import type { TemplateLocale } from '../assessments/template.types';
+
+const LEAD_SUBJECT = 'lead:';
 
 export interface ClientMeta {
   ip: string;
   userAgent?: string;
+}
+
+/** The lead behind a live lead session. */
+export interface LiveLead {
+  id: string;
+  email: string;
+  locale: TemplateLocale;
+}
+
+/** A lead session's access token: it has no refresh token and lives as long as the session. */
+export interface LeadTokens {
+  accessToken: string;
+  accessTokenExpiresAt: Date;
 }
 
 export interface IssuedTokens {
@@ -58,9 +75,46 @@ const ms = (v: string | Date) => new Date(v).getTime();
 export class SessionService {
   constructor(
     private readonly accessTokens: AccessTokenService,
-    private readonly config: Config['sessions'],
+    private readonly config: Config['sessions'] & { leadTtl: number },
     private readonly clock: Clock,
   ) {}
+
+  /**
+   * Starts a lead session in `em`'s unit of work: a session row, and an access token whose `sub`
+   * is `lead:<id>` (never a user id) and `scope` is `lead`, so a partner cannot take it for an account's.
+   */
+  startLead(em: EntityManager, leadId: string, meta: ClientMeta): LeadTokens {
+    const now = this.clock.now().getTime();
+    const session = em.create(LeadSession, {
+      lead: leadId,
+      expiresAt: new Date(now + this.config.leadTtl * 1000),
+      userAgent: meta.userAgent?.slice(0, 512) ?? null,
+      ip: meta.ip.slice(0, 64),
+    });
+    const access = this.accessTokens.sign({ userId: LEAD_SUBJECT + leadId, sessionId: session.id, scope: 'lead' }, this.config.leadTtl);
+    return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt };
+  }
+
+  private liveLead: PreparedStatement = {
+    name: 'posture_live_lead_session',
+    text: `select l.id, l.email, l.locale
+             from lead_sessions s join leads l on l.id = s.lead_id
+            where s.id = $1 and s.lead_id = $2 and s.revoked_at is null and s.expires_at > $3 and l.converted_at is null`,
+  };
+
+  /** The lead of a live lead session, from an access token's `sid` and `sub` (`lead:<id>`). */
+  async findLiveLead(db: PreparedSql, sessionId: string, subject: string): Promise<LiveLead | null> {
+    const leadId = subject.startsWith(LEAD_SUBJECT) ? subject.slice(LEAD_SUBJECT.length) : '';
+    if (!UUID.test(sessionId) || !UUID.test(leadId)) return null;
+    const rows = await db.query<LiveLead>(this.liveLead, [sessionId, leadId, this.clock.now()]);
+    return rows[0] ?? null;
+  }
+
+  /** Revokes the live sessions of these leads; returns how many. */
+  revokeLeadSessions(em: EntityManager, leadIds: readonly string[], reason: string): Promise<number> {
+    if (leadIds.length === 0) return Promise.resolve(0);
+    return em.nativeUpdate(LeadSession, { lead: { $in: [...leadIds] }, revokedAt: null }, { revokedAt: this.clock.now(), revokedReason: reason });
+  }
 
   private liveSessionUser: PreparedStatement | undefined;
 

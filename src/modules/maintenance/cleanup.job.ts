@@ -17,6 +17,8 @@ export const CLEANUP_STATEMENTS: ReadonlyArray<{ name: string; sql: string }> = 
            where sealed_successor is not null and rotated_at < now() - interval '1 day'`,
   },
   { name: 'one-time tokens', sql: `delete from one_time_tokens where expires_at < now() - interval '7 days'` },
+  { name: 'lead sessions', sql: `delete from lead_sessions where coalesce(revoked_at, expires_at) < now() - interval '30 days'` },
+  { name: 'login links', sql: `delete from login_links where expires_at < now() - interval '7 days'` },
   { name: 'sent emails', sql: `delete from outbox_emails where status = 'sent' and sent_at < now() - interval '30 days'` },
   // A deferred request is settled within seconds (and one without an account deleted then); one a
   // day old never will be, and it names an address that may have no account.

@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode } from '../../common/errors';
 import type { Context } from '../../graphql/context';
 import { User } from '../users/user.entity';
-import { EXISTING_USER, parseLoginName } from '../users/user.rules';
+import { EXISTING_USER, normalizeEmail, parseLoginName } from '../users/user.rules';
 import { ipIdentity } from './edge-block';
 import { tooManyAttempts, type OperationPolicy, type RateLimitPolicy, type RateLimitScope, type RateLimitSource } from './rate-limit.policies';
 import type { RateLimiter } from './rate-limiter';
@@ -47,7 +47,9 @@ async function identityFor(scope: RateLimitScope, ctx: Context, call: FieldCall)
     }
     case 'account': {
       const name = argumentAt(call.args, call.policy?.account);
-      return name ? `account:${await accountKey(ctx, name)}` : undefined;
+      if (!name) return undefined;
+      if (call.policy?.accountKey === 'address') return `account:address:${normalizeEmail(name)}`;
+      return `account:${await accountKey(ctx, name)}`;
     }
   }
 }

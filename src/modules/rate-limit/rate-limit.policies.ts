@@ -20,6 +20,12 @@ export interface OperationPolicy {
   rateLimits?: readonly RateLimitRule[];
   /** Where the arguments name the account acted on (a dotted path), for `account` limits. */
   account?: string;
+  /**
+   * How `account` limits key the name: `account` (default) counts an email and a username of one
+   * account together, which takes a lookup; `address` counts the normalized email address as
+   * written, with no lookup, for operations that must not touch accounts at all (lead capture).
+   */
+  accountKey?: 'account' | 'address';
   /** Takes or sends a secret: at most one per request, so aliases cannot fan it out. */
   sensitive?: boolean;
   /** Runs argon2: refused before execution while the hashing queue is full. */

@@ -12,7 +12,7 @@ export type UserStatus = 'active' | 'disabled' | 'deleted';
   expression: 'create unique index "users_email_live_unique" on "users" ("email") where "deleted_at" is null',
 })
 export class User extends BaseEntity<
-  'emailVerified' | 'emailVerifiedAt' | 'isSuperuser' | 'status' | 'tier' | 'deletedAt' | 'updatedAt'
+  'emailVerified' | 'emailVerifiedAt' | 'isSuperuser' | 'status' | 'tier' | 'deletedAt' | 'updatedAt' | 'passwordHash'
 > {
   @Field(() => ID, { description: "The account's ID: a UUID that never changes." })
   declare id: string;
@@ -30,8 +30,9 @@ export class User extends BaseEntity<
   @Property({ type: 'string', length: 100 })
   name!: string;
 
-  @Property({ type: 'string', hidden: true, lazy: true })
-  passwordHash!: string;
+  /** Null for an account made by a login link, until its owner sets a password. */
+  @Property({ type: 'string', hidden: true, lazy: true, nullable: true })
+  passwordHash: string | null = null;
 
   @Property({ type: 'datetime', nullable: true })
   emailVerifiedAt: Date | null = null;

@@ -7,7 +7,7 @@ import { userSnapshots, type UserRow } from './user.snapshot';
 /** An existing account found by its login name: a read-only snapshot, and its password hash apart. */
 export interface LoginCandidate {
   user: Readonly<User>;
-  passwordHash: string;
+  passwordHash: string | null;
 }
 
 const loginStatements = new WeakMap<PreparedSql['metadata'], { email: PreparedStatement; username: PreparedStatement }>();
@@ -29,7 +29,7 @@ export async function findUserForLogin(db: PreparedSql, usernameOrEmail: string)
     loginStatements.set(db.metadata, statements);
   }
   const name = parseLoginName(usernameOrEmail);
-  const [row] = await db.query<UserRow & { passwordHash: string }>(
+  const [row] = await db.query<UserRow & { passwordHash: string | null }>(
     'email' in name ? statements.email : statements.username,
     ['email' in name ? name.email : name.username],
   );

@@ -1,0 +1,109 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { sha256 } from '../../common/crypto';
+import { badInput, notFound } from '../../common/errors';
+import { ownerOf, type Owner } from '../../graphql/access';
+import type { Principal } from '../../graphql/context';
+import { ownedBy, RECORD_COLUMNS, toRecord, type AssessmentRecord } from './assessment.record';
+
+type Db = Pick<EntityManager, 'execute'>;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface AssessmentPage {
+  records: AssessmentRecord[];
+  totalCount: number;
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+}
+
+/** An opaque cursor: the position of a record in newest-first order. */
+export const cursorOf = (r: Pick<AssessmentRecord, 'createdAt' | 'id'>) =>
+  Buffer.from(`${r.createdAt.toISOString()}|${r.id}`).toString('base64url');
+
+function parseCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (!id || !UUID.test(id) || Number.isNaN(createdAt.getTime())) throw badInput('after', 'after: not a cursor from this list.');
+  return { createdAt, id };
+}
+
+/** Reads of assessments: each through its owner, or for staff. */
+export class AssessmentQueries {
+  /** The assessment, for its owner or staff; NOT_FOUND for anyone else (and for a deleted one). */
+  async forPrincipal(db: Db, principal: Principal | null, id: string): Promise<AssessmentRecord> {
+    if (!principal || !UUID.test(id)) throw notFound('Assessment', 'id');
+    const staff = principal.scope === 'full' && principal.user.isSuperuser;
+    const own = ownedBy(ownerOf(principal));
+    const [row] = await db.execute<Array<Record<string, unknown>>>(
+      `select ${RECORD_COLUMNS} from assessments a where a.id = ? and a.deleted_at is null and (${staff ? 'true' : own.sql})`,
+      staff ? [id] : [id, own.param],
+    );
+    if (!row) throw notFound('Assessment', 'id');
+    return toRecord(row);
+  }
+
+  /** One page of the owner's assessments, newest first, with the total. */
+  async page(db: Db, owner: Owner, first: number | null | undefined, after: string | null | undefined): Promise<AssessmentPage> {
+    const limit = first ?? 20;
+    if (!Number.isInteger(limit) || limit < 0 || limit > 100) throw badInput('first', 'first: between 0 and 100.');
+    const own = ownedBy(owner);
+    const position = after ? parseCursor(after) : null;
+    const [rows, [count]] = await Promise.all([
+      db.execute<Array<Record<string, unknown>>>(
+        `select ${RECORD_COLUMNS} from assessments a
+          where ${own.sql} and a.deleted_at is null ${position ? 'and (a.created_at, a.id) < (?, ?)' : ''}
+          order by a.created_at desc, a.id desc limit ?`,
+        position ? [own.param, position.createdAt, position.id, limit + 1] : [own.param, limit + 1],
+      ),
+      db.execute<Array<{ n: string | number }>>(`select count(*) as n from assessments a where ${own.sql} and a.deleted_at is null`, [
+        own.param,
+      ]),
+    ]);
+    return {
+      records: rows.slice(0, limit).map(toRecord),
+      totalCount: Number(count?.n ?? 0),
+      hasNextPage: rows.length > limit,
+      hasPreviousPage: position !== null,
+    };
+  }
+
+  /** A shared, completed assessment by its share token; null when the token is unknown or revoked. */
+  async shared(db: Db, token: string): Promise<AssessmentRecord | null> {
+    if (token.length < 16 || token.length > 128) return null;
+    const [row] = await db.execute<Array<Record<string, unknown>>>(
+      `select ${RECORD_COLUMNS} from assessments a
+        where a.share_token_hash = ? and a.status = 'COMPLETED' and a.deleted_at is null`,
+      [sha256(token)],
+    );
+    return row ? toRecord(row) : null;
+  }
+
+  /** The owner's completed assessments, oldest first (the dashboard's history). */
+  async completed(db: Db, owner: Owner): Promise<AssessmentRecord[]> {
+    const own = ownedBy(owner);
+    const rows = await db.execute<Array<Record<string, unknown>>>(
+      `select ${RECORD_COLUMNS} from assessments a
+        where ${own.sql} and a.deleted_at is null and a.status = 'COMPLETED' order by a.completed_at asc, a.id asc`,
+      [own.param],
+    );
+    return rows.map(toRecord);
+  }
+
+  /**
+   * The average percentage of completed assessments in an industry, over other owners (accounts
+   * by their profile, leads not yet converted by their form), with how many owners contribute.
+   */
+  async industryAverage(db: Db, industry: string, excludeUserId: string): Promise<{ average: number; contributors: number }> {
+    const [row] = await db.execute<Array<{ average: number | string | null; contributors: number | string }>>(
+      `select avg(x.percentage_score) as average, count(distinct x.owner) as contributors from (
+         select coalesce('user:' || a.user_id::text, 'lead:' || a.lead_id::text) as owner, a.percentage_score,
+                case when a.user_id is not null then p.industry else l.industry end as industry
+           from assessments a
+           left join profiles p on p.user_id = a.user_id
+           left join leads l on a.user_id is null and l.id = a.lead_id
+          where a.status = 'COMPLETED' and a.deleted_at is null and (a.user_id is null or a.user_id <> ?)
+       ) x where lower(x.industry) = lower(?)`,
+      [excludeUserId, industry],
+    );
+    return { average: Number(row?.average ?? 0), contributors: Number(row?.contributors ?? 0) };
+  }
+}

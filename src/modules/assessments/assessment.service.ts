@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Clock } from '../../common/clock';
+import { randomToken, sha256 } from '../../common/crypto';
+import { badInput, conflict, DomainError, ErrorCode, notFound, rateLimited } from '../../common/errors';
+import type { Config } from '../../config';
+import type { Owner } from '../../graphql/access';
+import type { Context } from '../../graphql/context';
+import type { SigningKeys } from '../auth/signing-keys';
+import { signAttestation } from './attestation';
+import { ownedBy, ownerKey, RECORD_COLUMNS, toRecord, type AssessmentRecord } from './assessment.record';
+import { mergeAnswers, scoreAssessment } from './scoring';
+import type { TemplateCatalog } from './template.catalog';
+import type { AnswerInputLike, TemplateNode } from './template.types';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface AssessmentServiceDeps {
+  config: Pick<Config, 'assessments' | 'publicUrl' | 'jwt'>;
+  catalog: TemplateCatalog;
+  keys: SigningKeys;
+  clock: Clock;
+}
+
+type Db = Pick<EntityManager, 'execute'>;
+
+/**
+ * Taking assessments: start (or resume), save, submit, delete and share, for an owner (an account
+ * or a lead session). Every id is looked up through its owner, so someone else's is NOT_FOUND.
+ * Writes that must not race (the limit, pacing, scoring once) hold a transaction-scoped advisory
+ * lock on the owner, which serializes them across instances.
+ */
+export class AssessmentService {
+  constructor(private readonly deps: AssessmentServiceDeps) {}
+
+  /** The assessments an owner may start over its lifetime (its tier's, or the profile's override). */
+  async limitOf(db: Db, owner: Owner): Promise<number> {
+    if (owner.kind === 'lead') return this.deps.config.assessments.limits.free;
+    return this.accountLimit(db, { id: owner.userId, tier: owner.viewer.user.tier });
+  }
+
+  /** An account's limit: its profile's override, else its tier's (free when the tier has none). */
+  async accountLimit(db: Db, account: { id: string; tier: string }): Promise<number> {
+    const { limits } = this.deps.config.assessments;
+    const [row] = await db.execute<Array<{ override: number | null }>>(
+      `select assessment_limit as override from profiles where user_id = ?`,
+      [account.id],
+    );
+    return row?.override ?? limits[account.tier] ?? limits.free;
+  }
+
+  /** Assessments that count toward the limit: started, in progress or completed, not deleted. */
+  async countOf(db: Db, owner: Owner | { kind: 'user'; userId: string }): Promise<number> {
+    const own = ownedBy(owner as Owner);
+    const [row] = await db.execute<Array<{ n: string | number }>>(
+      `select count(*) as n from assessments a where ${own.sql} and a.deleted_at is null`,
+      [own.param],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async remaining(db: Db, owner: Owner): Promise<number> {
+    const [limit, used] = await Promise.all([this.limitOf(db, owner), this.countOf(db, owner)]);
+    return Math.max(0, limit - used);
+  }
+
+  /**
+   * Resumes the owner's assessment in progress on this template (any version), or starts one on its
+   * latest published version: within the limit, and at most one new start per pacing interval.
+   */
+  async start(em: EntityManager, owner: Owner, slug: string, ctx?: Pick<Context, 'loader'>): Promise<{ assessment: AssessmentRecord; template: TemplateNode }> {
+    const template = await this.deps.catalog.bySlug(slug, null, ctx);
+    if (!template || template.status !== 'PUBLISHED') throw notFound('Assessment template', 'templateSlug');
+    const assessment = await em.transactional(async (tx) => {
+      await this.lockOwner(tx, owner);
+      const own = ownedBy(owner);
+      const [resumable] = await tx.execute<Array<Record<string, unknown>>>(
+        `select ${RECORD_COLUMNS} from assessments a join assessment_templates t on t.id = a.template_id
+          where ${own.sql} and a.deleted_at is null and a.status = 'IN_PROGRESS' and t.slug = ?
+          order by a.created_at desc limit 1`,
+        [own.param, slug],
+      );
+      if (resumable) return toRecord(resumable);
+      const limit = await this.limitOf(tx, owner);
+      if ((await this.countOf(tx, owner)) >= limit) {
+        throw new DomainError(ErrorCode.ASSESSMENT_LIMIT_REACHED, `You have used all ${limit} of your assessments.`, { limit });
+      }
+      const now = this.deps.clock.now();
+      await this.pace(tx, owner, 'a.started_at', this.deps.config.assessments.startInterval, now, 'Wait before starting another assessment.');
+      const id = randomUUID();
+      const [row] = await tx.execute<Array<Record<string, unknown>>>(
+        `insert into assessments as a (id, created_at, user_id, lead_id, template_id, status, answers, started_at)
+         values (?, ?, ?, ?, ?, 'IN_PROGRESS', '{}', ?) returning ${RECORD_COLUMNS}`,
+        [id, now, owner.kind === 'user' ? owner.userId : null, owner.kind === 'lead' ? owner.leadId : null, template.id, now],
+      );
+      return toRecord(row!);
+    });
+    // The resumed one may be on an older version. Read outside the transaction: on a database of
+    // one connection (the embedded one), the catalog's statements cannot run while it is held.
+    return { assessment, template: assessment.templateId === template.id ? template : await this.templateOf(assessment.templateId, ctx) };
+  }
+
+  /** Merges answers into an assessment in progress (CONFLICT once completed). */
+  async save(em: EntityManager, owner: Owner, id: string, answers: readonly AnswerInputLike[], ctx?: Pick<Context, 'loader'>): Promise<AssessmentRecord> {
+    const template = await this.templateOf(await this.templateIdOf(em, owner, id), ctx);
+    return em.transactional(async (tx) => {
+      const record = await this.lockOwned(tx, owner, id);
+      if (record.status === 'COMPLETED') throw conflict('This assessment is completed; its answers can no longer change.', { field: 'assessmentId' });
+      const merged = mergeAnswers(template, record.answers, answers);
+      const [row] = await tx.execute<Array<Record<string, unknown>>>(
+        `update assessments a set answers = ? where a.id = ? returning ${RECORD_COLUMNS}`,
+        [JSON.stringify(merged), id],
+      );
+      return toRecord(row!);
+    });
+  }
+
+  /**
+   * Scores an assessment once. A completed one is returned unchanged, whatever answers come with it,
+   * so a repeat or a concurrent submission (the row is locked) gets the same result.
+   */
+  async submit(
+    em: EntityManager,
+    owner: Owner,
+    id: string,
+    answers: readonly AnswerInputLike[] | null | undefined,
+    ctx?: Pick<Context, 'loader'>,
+  ): Promise<AssessmentRecord> {
+    const template = await this.templateOf(await this.templateIdOf(em, owner, id), ctx);
+    return em.transactional(async (tx) => {
+      await this.lockOwner(tx, owner);
+      const record = await this.lockOwned(tx, owner, id);
+      if (record.status === 'COMPLETED') return record;
+      const merged = answers?.length ? mergeAnswers(template, record.answers, answers) : record.answers;
+      const result = scoreAssessment(template, merged);
+      const now = this.deps.clock.now();
+      await this.pace(tx, owner, 'a.completed_at', this.deps.config.assessments.submitInterval, now, 'Wait before submitting another assessment.');
+      const attestation = signAttestation(this.deps.keys, this.deps.config.jwt.issuer, {
+        assessmentId: id,
+        templateSlug: template.slug,
+        templateVersion: template.version,
+        percentageScore: result.percentageScore,
+        riskLevel: result.riskLevel,
+        completedAt: now,
+      }, now);
+      const [row] = await tx.execute<Array<Record<string, unknown>>>(
+        `update assessments a set status = 'COMPLETED', answers = ?, total_score = ?, max_possible_score = ?, percentage_score = ?,
+                risk_level = ?, category_scores = ?, recommendations = ?, insights = ?, completed_at = ?, attestation = ?
+          where a.id = ? returning ${RECORD_COLUMNS}`,
+        [
+          JSON.stringify(merged),
+          result.totalScore,
+          result.maxPossibleScore,
+          result.percentageScore,
+          result.riskLevel,
+          JSON.stringify(result.categoryScores),
+          JSON.stringify(result.recommendations),
+          result.insights,
+          now,
+          attestation,
+          id,
+        ],
+      );
+      return toRecord(row!);
+    });
+  }
+
+  /** Deletes an assessment in progress (it stops counting toward the limit); CONFLICT once completed. */
+  async delete(em: EntityManager, owner: Owner, id: string): Promise<true> {
+    await em.transactional(async (tx) => {
+      const record = await this.lockOwned(tx, owner, id);
+      if (record.status === 'COMPLETED') throw conflict('A completed assessment cannot be deleted.', { field: 'id' });
+      await tx.execute(`update assessments set deleted_at = ? where id = ?`, [this.deps.clock.now(), id]);
+    });
+    return true;
+  }
+
+  /** Issues a fresh share token for a completed assessment; the earlier one stops working. */
+  async share(em: EntityManager, owner: Owner, id: string): Promise<{ url: string; token: string }> {
+    const token = randomToken(32);
+    await em.transactional(async (tx) => {
+      const record = await this.lockOwned(tx, owner, id);
+      if (record.status !== 'COMPLETED') throw conflict('Only a completed assessment can be shared.', { field: 'id' });
+      await tx.execute(`update assessments set share_token_hash = ?, shared_at = ? where id = ?`, [sha256(token), this.deps.clock.now(), id]);
+    });
+    return { url: `${this.deps.config.publicUrl}/shared/${token}`, token };
+  }
+
+  /** Turns sharing off: the link stops working. */
+  async revokeShare(em: EntityManager, owner: Owner, id: string): Promise<true> {
+    await em.transactional(async (tx) => {
+      await this.lockOwned(tx, owner, id);
+      await tx.execute(`update assessments set share_token_hash = null, shared_at = null where id = ?`, [id]);
+    });
+    return true;
+  }
+
+  /**
+   * The template version of the owner's assessment, read before any transaction: a version never
+   * changes under an assessment, and on a database of one connection (the embedded one) the
+   * catalog's statements cannot run while a transaction holds it.
+   */
+  private async templateIdOf(db: Db, owner: Owner, id: string): Promise<string> {
+    if (!UUID.test(id)) throw notFound('Assessment', 'id');
+    const own = ownedBy(owner);
+    const [row] = await db.execute<Array<{ templateId: string }>>(
+      `select a.template_id as "templateId" from assessments a where a.id = ? and ${own.sql} and a.deleted_at is null`,
+      [id, own.param],
+    );
+    if (!row) throw notFound('Assessment', 'id');
+    return row.templateId;
+  }
+
+  private async templateOf(templateId: string, ctx?: Pick<Context, 'loader'>): Promise<TemplateNode> {
+    const template = await this.deps.catalog.byId(templateId, ctx);
+    if (!template) throw new Error(`a template version is missing: ${templateId}`);
+    return template;
+  }
+
+  /** The owner's assessment, locked for this transaction; NOT_FOUND for anyone else's or a deleted one. */
+  private async lockOwned(tx: Db, owner: Owner, id: string): Promise<AssessmentRecord> {
+    if (!UUID.test(id)) throw notFound('Assessment', 'id');
+    const own = ownedBy(owner);
+    const [row] = await tx.execute<Array<Record<string, unknown>>>(
+      `select ${RECORD_COLUMNS} from assessments a where a.id = ? and ${own.sql} and a.deleted_at is null for update`,
+      [id, own.param],
+    );
+    if (!row) throw notFound('Assessment', 'id');
+    return toRecord(row);
+  }
+
+  /** Serializes an owner's starts and submissions, on every instance, until the transaction ends. */
+  private async lockOwner(tx: Db, owner: Owner): Promise<void> {
+    await tx.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`posture.assessments:${ownerKey(owner)}`]);
+  }
+
+  /** RATE_LIMITED, with the seconds to wait, when the owner's latest `column` is within `interval`. */
+  private async pace(tx: Db, owner: Owner, column: string, interval: number, now: Date, message: string): Promise<void> {
+    if (interval <= 0) return;
+    const own = ownedBy(owner);
+    const [row] = await tx.execute<Array<{ latest: string | Date | null }>>(
+      `select max(${column}) as latest from assessments a where ${own.sql}`,
+      [own.param],
+    );
+    if (!row?.latest) return;
+    const wait = new Date(row.latest).getTime() + interval * 1000 - now.getTime();
+    if (wait > 0) throw rateLimited(message, wait / 1000);
+  }
+}
+
+export const assertAnswersGiven = (answers: readonly unknown[]) => {
+  if (answers.length > 500) throw badInput('answers', 'answers: at most 500 at a time.');
+};

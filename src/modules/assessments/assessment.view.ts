@@ -1,0 +1,62 @@
+import type { AssessmentRecord } from './assessment.record';
+import type { AnswerType, CategoryScoreType, RecommendationType } from './assessment.type';
+import type { CategoryNode, QuestionNode, RecommendationResult, TemplateNode } from './template.types';
+
+/** Index of a template tree, built once per tree (trees of published versions are shared and frozen). */
+interface TreeIndex {
+  categories: Map<string, CategoryNode>;
+  questions: Map<string, QuestionNode>;
+}
+const indexes = new WeakMap<TemplateNode, TreeIndex>();
+
+function indexOf(tree: TemplateNode): TreeIndex {
+  let index = indexes.get(tree);
+  if (!index) {
+    index = { categories: new Map(), questions: new Map() };
+    for (const c of tree.categories) {
+      index.categories.set(c.id, c);
+      for (const q of c.questions) index.questions.set(q.id, q);
+    }
+    indexes.set(tree, index);
+  }
+  return index;
+}
+
+export const questionCount = (tree: TemplateNode) => indexOf(tree).questions.size;
+
+/** The saved answers in template order, with their questions and chosen options. */
+export function answersView(record: AssessmentRecord, tree: TemplateNode): AnswerType[] {
+  const { questions } = indexOf(tree);
+  const answers: AnswerType[] = [];
+  for (const [questionId, answer] of Object.entries(record.answers ?? {})) {
+    const question = questions.get(questionId);
+    if (!question) continue;
+    const chosen = new Set(answer.optionIds);
+    answers.push({
+      question,
+      notApplicable: answer.notApplicable,
+      selectedOptions: question.options.filter((o) => chosen.has(o.id)),
+    } as unknown as AnswerType);
+  }
+  const position = (a: AnswerType) => {
+    const q = a.question as unknown as QuestionNode;
+    return (indexOf(tree).categories.get(q.categoryId)?.order ?? 0) * 10_000 + q.order;
+  };
+  return answers.sort((a, b) => position(a) - position(b));
+}
+
+export function categoryScoresView(record: AssessmentRecord, tree: TemplateNode): CategoryScoreType[] {
+  const { categories } = indexOf(tree);
+  return (record.categoryScores ?? []).flatMap((s) => {
+    const category = categories.get(s.categoryId);
+    return category ? [{ ...s, category } as unknown as CategoryScoreType] : [];
+  });
+}
+
+export function recommendationsView(recommendations: readonly RecommendationResult[] | null, tree: TemplateNode): RecommendationType[] {
+  const { categories } = indexOf(tree);
+  return (recommendations ?? []).flatMap((r) => {
+    const category = categories.get(r.categoryId);
+    return category ? [{ ...r, category } as unknown as RecommendationType] : [];
+  });
+}

@@ -1,0 +1,223 @@
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomInt } from 'node:crypto';
+import type { Clock } from '../../common/clock';
+import { randomToken, sha256 } from '../../common/crypto';
+import { invalidToken } from '../../common/errors';
+import type { Config } from '../../config';
+import type { TemplateLocale } from '../assessments/template.types';
+import type { OneTimeTokenService } from '../auth/one-time-token.service';
+import type { ClientMeta, IssuedTokens, LeadTokens, SessionService } from '../auth/session.service';
+import type { MailMessage } from '../mail/mail.messages';
+import { enqueueDeferredMail, enqueueMail, type DeferredMailHandler } from '../mail/mail.outbox';
+import { Assessment } from '../assessments/assessment.entity';
+import { Profile } from '../users/profile.entity';
+import { User } from '../users/user.entity';
+import { assertEmail, EXISTING_USER, isLiveUser, normalizeEmail } from '../users/user.rules';
+import { UsernameReservation } from '../users/username-reservation.entity';
+import { Lead } from './lead.entity';
+import type { CaptureLeadInput } from './lead.input';
+import { organisationFields } from '../users/organisation';
+import { localeOf, nameFromEmail, optionalText, usernameBase } from './lead.rules';
+import { LoginLink } from './login-link.entity';
+
+const LOGIN_LINK_REQUEST = 'leads.login-link';
+
+export interface LeadServiceDeps {
+  config: Pick<Config, 'publicUrl' | 'leads'>;
+  clock: Clock;
+  sessions: SessionService;
+  oneTimeTokens: OneTimeTokenService;
+}
+
+export interface CaptureResult {
+  leadId: string;
+  canTakeAssessment: boolean;
+  session: LeadTokens;
+}
+
+/**
+ * Lead capture and login links. A capture never looks at accounts: it stores the form, starts a
+ * lead session and mails a login link, the same work for every address, so its answer and its
+ * timing say nothing about who has an account. Following a link proves the address; only then
+ * does an account come into it.
+ */
+export class LeadService {
+  constructor(private readonly deps: LeadServiceDeps) {}
+
+  readonly deferredMail: Record<string, DeferredMailHandler> = {
+    [LOGIN_LINK_REQUEST]: (tx, email) => this.requestedLinkMail(tx, email),
+  };
+
+  async capture(em: EntityManager, input: CaptureLeadInput, meta: ClientMeta): Promise<CaptureResult> {
+    const now = this.deps.clock.now();
+    const fields = {
+      email: assertEmail(input.email),
+      ...organisationFields(input),
+      source: optionalText(input.source, 'source', 64),
+      locale: localeOf(input.locale),
+      marketingConsent: input.marketingConsent === true,
+      marketingConsentAt: input.marketingConsent === true ? now : null,
+      ip: meta.ip.slice(0, 64),
+    };
+    return em.transactional(async (tx) => {
+      const lead = tx.create(Lead, { ...fields, createdAt: now });
+      const session = this.deps.sessions.startLead(tx, lead.id, meta);
+      enqueueMail(tx, this.leadLinkMail(tx, lead.email, lead.id, lead.locale));
+      return { leadId: lead.id, canTakeAssessment: true, session };
+    });
+  }
+
+  /** Always true: a login link goes, after the response, to an account or an unconverted lead with the address. */
+  async requestLoginLink(em: EntityManager, rawEmail: string): Promise<true> {
+    const email = normalizeEmail(rawEmail);
+    try {
+      assertEmail(email);
+    } catch {
+      return true; // no account or lead can have a malformed address
+    }
+    enqueueDeferredMail(em, LOGIN_LINK_REQUEST, email);
+    await em.flush();
+    return true;
+  }
+
+  private async requestedLinkMail(tx: EntityManager, email: string): Promise<MailMessage | null> {
+    const user = await tx.findOne(User, { email, ...EXISTING_USER });
+    if (user) {
+      if (!isLiveUser(user)) return null;
+      const profile = await tx.findOne(Profile, { user: user.id });
+      return {
+        template: 'login-link',
+        to: email,
+        locale: profile?.locale ?? 'en',
+        name: user.name,
+        loginUrl: this.issueLink(tx, email, null),
+        expiresInMinutes: this.linkMinutes(),
+      };
+    }
+    const lead = await tx.findOne(Lead, { email, convertedAt: null }, { orderBy: { createdAt: 'desc' } });
+    return lead ? this.leadLinkMail(tx, email, lead.id, lead.locale) : null;
+  }
+
+  private leadLinkMail(tx: EntityManager, email: string, leadId: string, locale: TemplateLocale): MailMessage {
+    return {
+      template: 'lead-login-link',
+      to: email,
+      locale,
+      loginUrl: this.issueLink(tx, email, leadId),
+      expiresInMinutes: this.linkMinutes(),
+    };
+  }
+
+  private linkMinutes(): number {
+    return Math.max(1, Math.round(this.deps.config.leads.loginLinkTtl / 60));
+  }
+
+  /** A new login link for `email`, stored hashed; returns its URL. */
+  private issueLink(tx: EntityManager, email: string, leadId: string | null): string {
+    const token = randomToken(32);
+    const now = this.deps.clock.now().getTime();
+    tx.create(LoginLink, {
+      email,
+      lead: leadId,
+      tokenHash: sha256(token),
+      expiresAt: new Date(now + this.deps.config.leads.loginLinkTtl * 1000),
+      createdAt: new Date(now),
+    });
+    const url = new URL('login', `${this.deps.config.publicUrl}/`);
+    url.searchParams.set('token', token);
+    return url.toString();
+  }
+
+  /**
+   * Follows a login link: it proves the address. Signs in the account with that email, or makes
+   * one (verified, no password, a profile from the lead's form). An unverified account's earlier
+   * owner never proved the address, so its password, sessions and tokens are revoked first. Then
+   * the assessments of every unconverted lead with the address move to the account, the leads are
+   * marked converted and their sessions end.
+   */
+  async logInWithLink(em: EntityManager, token: string, meta: ClientMeta): Promise<IssuedTokens> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await em.fork().transactional((tx) => this.convert(tx, token, meta));
+      } catch (err) {
+        // Two links for one new address followed at once: the other made the account; join it.
+        const constraint = err instanceof UniqueConstraintViolationException ? (err as { constraint?: string }).constraint : undefined;
+        if (attempt < 2 && (constraint === 'users_email_live_unique' || constraint === 'users_username_unique')) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async convert(tx: EntityManager, token: string, meta: ClientMeta): Promise<IssuedTokens> {
+    const now = this.deps.clock.now();
+    if (token.length < 16 || token.length > 256) throw invalidToken();
+    const [link] = await tx.execute<Array<{ email: string }>>(
+      `update login_links set used_at = ? where token_hash = ? and used_at is null and expires_at > ? returning email`,
+      [now, sha256(token), now],
+    );
+    if (!link) throw invalidToken();
+    const email = link.email;
+
+    const leads = await tx.find(Lead, { email, convertedAt: null }, { orderBy: { createdAt: 'desc' }, lockMode: LockMode.PESSIMISTIC_WRITE });
+    let user = await tx.findOne(User, { email, ...EXISTING_USER }, { populate: ['passwordHash'] });
+    if (user && !isLiveUser(user)) throw invalidToken();
+    if (!user) {
+      user = await this.createAccount(tx, email, leads, now);
+    } else if (!user.emailVerified) {
+      // Whoever made this account never proved the address; its owner just did (no pre-hijacking).
+      user.passwordHash = null;
+      await this.deps.sessions.revokeAllSessions(tx, user.id, 'email_proved_by_link');
+      await this.deps.oneTimeTokens.retire(tx, user.id, 'verify_email');
+      await this.deps.oneTimeTokens.retire(tx, user.id, 'reset_password');
+      user.emailVerifiedAt = now;
+    }
+
+    await tx.flush(); // the account exists before rows point at it
+    const leadIds = leads.map((l) => l.id);
+    if (leadIds.length) {
+      await tx.nativeUpdate(Assessment, { lead: { $in: leadIds }, user: null }, { user: user.id });
+      for (const lead of leads) {
+        lead.convertedUser = tx.getReference(User, user.id, { wrapped: true });
+        lead.convertedAt = now;
+      }
+      await this.deps.sessions.revokeLeadSessions(tx, leadIds, 'converted');
+    }
+    return this.deps.sessions.startIn(tx, user, meta);
+  }
+
+  private async createAccount(tx: EntityManager, email: string, leads: Lead[], now: Date): Promise<User> {
+    const form = (key: keyof Lead) => leads.find((l) => l[key] !== null && l[key] !== undefined)?.[key] ?? null;
+    const fullName = form('fullName') as string | null;
+    const user = tx.create(User, {
+      email,
+      username: await this.freeUsername(tx, email, now),
+      name: fullName ?? nameFromEmail(email),
+      passwordHash: null,
+      emailVerifiedAt: now,
+    });
+    tx.create(Profile, {
+      user,
+      fullName,
+      companyName: form('companyName') as string | null,
+      jobTitle: form('jobTitle') as string | null,
+      phone: form('phone') as string | null,
+      companySize: form('companySize') as Profile['companySize'],
+      industry: form('industry') as string | null,
+      locale: (leads[0]?.locale ?? 'en') as TemplateLocale,
+    });
+    return user;
+  }
+
+  private async freeUsername(tx: EntityManager, email: string, now: Date): Promise<string> {
+    const base = usernameBase(email);
+    for (let i = 0; i < 20; i++) {
+      const candidate = i === 0 ? base : `${base.slice(0, 15)}_${randomInt(0, 10 ** Math.min(4, 1 + Math.floor(i / 3))).toString()}`;
+      const taken =
+        (await tx.count(User, { username: candidate })) > 0 ||
+        (await tx.count(UsernameReservation, { username: candidate, expiresAt: { $gt: now } })) > 0;
+      if (!taken) return candidate;
+    }
+    return `user_${randomInt(0, 1e6)}`.slice(0, 20);
+  }
+}
