@@ -1,11 +1,16 @@
 /**
- * The hand-written baseline for the `me` benchmark: node:http + graphql-js + pg, doing the work
- * Posture does for `me` and nothing more. Run as a child process by bench/run.ts.
+ * The hand-written baseline for the `me` and template-read benchmarks: node:http + graphql-js + pg,
+ * doing the work Posture does for `me` and `assessmentTemplate` and nothing more. Run as a child
+ * process by bench/run.ts.
  */
 import http from 'node:http';
 import {
   GraphQLBoolean,
+  GraphQLEnumType,
+  GraphQLFloat,
   GraphQLID,
+  GraphQLInt,
+  GraphQLList,
   GraphQLNonNull,
   GraphQLObjectType,
   GraphQLSchema,
@@ -35,6 +40,8 @@ interface UserRow {
 
 interface Ctx {
   authorization: string | undefined;
+  /** Set by assessmentTemplate before its tree resolves: whether option points show. */
+  staff?: boolean;
 }
 
 const env = process.env;
@@ -97,10 +104,188 @@ const User = new GraphQLObjectType<UserRow>({
   },
 });
 
+
+// ---- assessmentTemplate: the same field names and types as Posture's schema, read from pg with
+// plain SQL on every request (no cache across requests): the template row by slug, then its
+// categories, questions and options, three statements in parallel. Named statements, as Posture's
+// catalog uses: each connection parses and plans them once.
+
+interface OptionRow {
+  id: string;
+  questionId: string;
+  label: string;
+  points: number;
+  order: number;
+}
+
+interface QuestionRow {
+  id: string;
+  categoryId: string;
+  text: string;
+  helpText: string | null;
+  kind: 'SINGLE' | 'MULTIPLE';
+  weight: number;
+  order: number;
+  allowsNotApplicable: boolean;
+  nist: string[];
+  cis: string[];
+  options: OptionRow[];
+}
+
+interface CategoryRow {
+  id: string;
+  name: string;
+  description: string | null;
+  weight: number;
+  order: number;
+  questions: QuestionRow[];
+}
+
+interface TemplateRow {
+  id: string;
+  slug: string;
+  name: string;
+  description: string | null;
+  locale: string;
+  version: number;
+  categories: CategoryRow[];
+}
+
+const TEMPLATE_SQL = {
+  latest: {
+    name: 'baseline_template_latest',
+    text: `select id, slug, name, description, locale, version from assessment_templates
+            where slug = $1 and status = 'PUBLISHED' order by version desc limit 1`,
+  },
+  version: {
+    name: 'baseline_template_version',
+    text: `select id, slug, name, description, locale, version from assessment_templates
+            where slug = $1 and version = $2 and status = 'PUBLISHED'`,
+  },
+  categories: {
+    name: 'baseline_template_categories',
+    text: `select id, name, description, weight, position as "order" from template_categories where template_id = $1 order by position`,
+  },
+  questions: {
+    name: 'baseline_template_questions',
+    text: `select q.id, q.category_id as "categoryId", q.text, q.help_text as "helpText", q.kind, q.weight, q.position as "order",
+                  q.allows_not_applicable as "allowsNotApplicable", q.nist, q.cis
+             from template_questions q join template_categories c on c.id = q.category_id
+            where c.template_id = $1 order by q.position`,
+  },
+  options: {
+    name: 'baseline_template_options',
+    text: `select o.id, o.question_id as "questionId", o.label, o.points, o.position as "order"
+             from question_options o join template_questions q on q.id = o.question_id join template_categories c on c.id = q.category_id
+            where c.template_id = $1 order by o.position`,
+  },
+};
+
+async function templateBySlug(slug: string, version: number | null | undefined): Promise<TemplateRow | null> {
+  if (slug.length > 64) return null;
+  const { rows } =
+    version === null || version === undefined
+      ? await pool.query<TemplateRow>({ ...TEMPLATE_SQL.latest, values: [slug] })
+      : await pool.query<TemplateRow>({ ...TEMPLATE_SQL.version, values: [slug, version] });
+  const template = rows[0];
+  if (!template) return null;
+  const [categories, questions, options] = await Promise.all([
+    pool.query<CategoryRow>({ ...TEMPLATE_SQL.categories, values: [template.id] }),
+    pool.query<QuestionRow>({ ...TEMPLATE_SQL.questions, values: [template.id] }),
+    pool.query<OptionRow>({ ...TEMPLATE_SQL.options, values: [template.id] }),
+  ]);
+  // Rows come in position order, so each list fills in order.
+  const byQuestion = new Map<string, OptionRow[]>();
+  for (const o of options.rows) {
+    let list = byQuestion.get(o.questionId);
+    if (!list) byQuestion.set(o.questionId, (list = []));
+    list.push(o);
+  }
+  const byCategory = new Map<string, QuestionRow[]>();
+  for (const q of questions.rows) {
+    q.options = byQuestion.get(q.id) ?? [];
+    let list = byCategory.get(q.categoryId);
+    if (!list) byCategory.set(q.categoryId, (list = []));
+    list.push(q);
+  }
+  for (const c of categories.rows) c.questions = byCategory.get(c.id) ?? [];
+  template.categories = categories.rows;
+  return template;
+}
+
+const QuestionKind = new GraphQLEnumType({ name: 'QuestionKind', values: { MULTIPLE: {}, SINGLE: {} } });
+
+const QuestionOption = new GraphQLObjectType<OptionRow, Ctx>({
+  name: 'QuestionOption',
+  fields: {
+    id: { type: new GraphQLNonNull(GraphQLID) },
+    label: { type: new GraphQLNonNull(GraphQLString) },
+    order: { type: new GraphQLNonNull(GraphQLInt) },
+    // An answer key: staff only, as in Posture; the bench asks anonymously, so null.
+    points: { type: GraphQLFloat, resolve: (o, _args, ctx) => (ctx.staff ? o.points : null) },
+  },
+});
+
+const Question = new GraphQLObjectType<QuestionRow, Ctx>({
+  name: 'Question',
+  fields: {
+    id: { type: new GraphQLNonNull(GraphQLID) },
+    text: { type: new GraphQLNonNull(GraphQLString) },
+    helpText: { type: GraphQLString },
+    kind: { type: new GraphQLNonNull(QuestionKind) },
+    weight: { type: new GraphQLNonNull(GraphQLFloat) },
+    order: { type: new GraphQLNonNull(GraphQLInt) },
+    allowsNotApplicable: { type: new GraphQLNonNull(GraphQLBoolean) },
+    nist: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString))) },
+    cis: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString))) },
+    references: {
+      type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString))),
+      resolve: (q) => [...q.nist, ...q.cis.map((id) => `CIS ${id}`)],
+    },
+    options: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(QuestionOption))) },
+  },
+});
+
+const Category = new GraphQLObjectType<CategoryRow, Ctx>({
+  name: 'Category',
+  fields: {
+    id: { type: new GraphQLNonNull(GraphQLID) },
+    name: { type: new GraphQLNonNull(GraphQLString) },
+    description: { type: GraphQLString },
+    weight: { type: new GraphQLNonNull(GraphQLFloat) },
+    order: { type: new GraphQLNonNull(GraphQLInt) },
+    questions: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(Question))) },
+  },
+});
+
+const AssessmentTemplate = new GraphQLObjectType<TemplateRow, Ctx>({
+  name: 'AssessmentTemplate',
+  fields: {
+    id: { type: new GraphQLNonNull(GraphQLID) },
+    slug: { type: new GraphQLNonNull(GraphQLString) },
+    name: { type: new GraphQLNonNull(GraphQLString) },
+    description: { type: GraphQLString },
+    locale: { type: new GraphQLNonNull(GraphQLString) },
+    version: { type: new GraphQLNonNull(GraphQLInt) },
+    categories: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(Category))) },
+  },
+});
+
 const schema = new GraphQLSchema({
   query: new GraphQLObjectType<unknown, Ctx>({
     name: 'Query',
-    fields: { me: { type: User, resolve: (_root, _args, ctx) => viewer(ctx) } },
+    fields: {
+      me: { type: User, resolve: (_root, _args, ctx) => viewer(ctx) },
+      assessmentTemplate: {
+        type: AssessmentTemplate,
+        args: { slug: { type: new GraphQLNonNull(GraphQLString) }, version: { type: GraphQLInt } },
+        async resolve(_root, args: { slug: string; version?: number | null }, ctx) {
+          // Who asks decides whether option points show: settled before the tree resolves (no SQL when anonymous).
+          ctx.staff = ctx.authorization ? ((await viewer(ctx).catch(() => null))?.is_superuser ?? false) : false;
+          return templateBySlug(args.slug, args.version);
+        },
+      },
+    },
   }),
 });
 

@@ -61,17 +61,30 @@ export interface BenchOptions {
   pin: 'auto' | 'on' | 'off';
   /** Where the figures go (JSON). */
   resultsPath: string;
-  /** Which figures to run (BENCH_ONLY=me,login,flood; all by default). */
-  only: ReadonlySet<'me' | 'login' | 'flood'>;
+  /** Keep-alive connections of the submitAssessment load (5), one bench account each; also the raw side's loops. */
+  submitConnections: number;
+  /**
+   * BENCH_PROFILE_DIR: each Posture child process writes a CPU profile of its whole life there
+   * (cpu-profile.ts, preloaded); unset by default. Not for figure 5, which preloads its counter.
+   */
+  profileDir?: string;
+  /** Which figures to run (BENCH_ONLY=me,login,flood,template,submit; all by default). */
+  only: ReadonlySet<BenchFigure>;
 }
+
+/** The figures BENCH_ONLY chooses from; `template` is figures 4 (reads/s) and 5 (SQL per read). */
+export const BENCH_FIGURES = ['me', 'login', 'flood', 'template', 'submit'] as const;
+export type BenchFigure = (typeof BENCH_FIGURES)[number];
 
 export function readOptions(defaultResultsPath: string): BenchOptions {
   const hashConcurrency = optionalIntFromEnv('BENCH_HASH_CONCURRENCY', 1);
   const hashQueueLimit = optionalIntFromEnv('BENCH_HASH_QUEUE_LIMIT', 0);
   const pin = (rawEnv('BENCH_PIN') ?? 'auto').toLowerCase();
   if (pin !== 'auto' && pin !== 'on' && pin !== 'off') throw new Error(`BENCH_PIN must be auto, on or off (got "${pin}")`);
-  const only = (rawEnv('BENCH_ONLY') ?? 'me,login,flood').split(',').map((f) => f.trim().toLowerCase()).filter(Boolean);
-  for (const f of only) if (!['me', 'login', 'flood'].includes(f)) throw new Error(`BENCH_ONLY takes me, login and flood (got "${f}")`);
+  const only = (rawEnv('BENCH_ONLY') ?? BENCH_FIGURES.join(',')).split(',').map((f) => f.trim().toLowerCase()).filter(Boolean);
+  for (const f of only) {
+    if (!(BENCH_FIGURES as readonly string[]).includes(f)) throw new Error(`BENCH_ONLY takes ${BENCH_FIGURES.join(', ')} (got "${f}")`);
+  }
   const explicitSame = optionalIntFromEnv('BENCH_SAME_CONCURRENCY', 0);
   const options: BenchOptions = {
     rounds: intFromEnv('BENCH_ROUNDS', 3),
@@ -96,7 +109,9 @@ export function readOptions(defaultResultsPath: string): BenchOptions {
     floodMaxInFlight: intFromEnv('BENCH_FLOOD_MAX_IN_FLIGHT', 1024),
     pin: pin as 'auto' | 'on' | 'off',
     resultsPath: rawEnv('BENCH_RESULTS') ?? defaultResultsPath,
-    only: new Set(only as Array<'me' | 'login' | 'flood'>),
+    submitConnections: intFromEnv('BENCH_SUBMIT_CONNECTIONS', 10),
+    profileDir: rawEnv('BENCH_PROFILE_DIR'),
+    only: new Set(only as BenchFigure[]),
   };
   if (hashConcurrency !== undefined && hashQueueLimit !== undefined && options.loginConnections > hashConcurrency + hashQueueLimit) {
     throw new Error('BENCH_LOGIN_CONNECTIONS must not exceed the hashing queue (concurrency + queue limit), or logIns are refused');

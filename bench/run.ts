@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: three side-by-side ratios, each from alternated runs (A B A B …), with server
+ * `npm run bench`: side-by-side ratios, each from alternated runs (A B A B …), with server
  * CPU per request. Servers run as child processes; load comes from this process. Knobs
  * (BENCH_SECONDS, BENCH_ROUNDS, ...): options.ts and bench/README.md. Figures: bench/results.json.
  */
@@ -15,6 +15,8 @@ import { benchLogin } from './login-bench';
 import { benchMe } from './me-bench';
 import { machineSummary, readOptions, resolveSameConcurrency } from './options';
 import { setUpPinning } from './pinning';
+import { benchSubmit } from './submit-bench';
+import { benchSqlPerRead, benchTemplateRead } from './template-bench';
 import { graphql, postureEnv, RELAXED_LOGIN_LIMITS, type Credentials } from './posture';
 import { times } from './report';
 import { generateSigningKey } from '../src/modules/auth/signing-keys';
@@ -84,10 +86,16 @@ async function main(): Promise<void> {
       hashConcurrency: options.hashConcurrency,
       hashQueueLimit: options.hashQueueLimit,
     });
+    // Only when asked (BENCH_PROFILE_DIR): Posture profiles itself; never the baseline.
+    if (options.profileDir) {
+      env.NODE_OPTIONS = `--require ${path.join(ROOT, 'dist', 'bench', 'cpu-profile.js')}`;
+      env.BENCH_CPU_PROFILE_DIR = path.resolve(options.profileDir);
+    }
     const base = { cwd: tmpDir, readyPath: '/readyz', pinning };
     const startPosture = (extra: Record<string, string> = {}) =>
       startChildServer({ ...base, env: { ...env, ...extra }, name: 'Posture', script: path.join(ROOT, 'dist/src/main.js') });
-    const startBaseline = () => startChildServer({ ...base, env, name: 'baseline', script: path.join(ROOT, 'dist/bench/baseline-server.js') });
+    const { NODE_OPTIONS: _preload, BENCH_CPU_PROFILE_DIR: _profile, ...baselineEnv } = env;
+    const startBaseline = () => startChildServer({ ...base, env: baselineEnv, name: 'baseline', script: path.join(ROOT, 'dist/bench/baseline-server.js') });
 
     log(`Posture benchmarks: ${options.rounds} alternated rounds, the order turning every round; every figure is a ratio of medians measured in this run.`);
     log(`Machine: ${machineSummary()}. Servers are child processes; load comes from the bench process.`);
@@ -114,28 +122,55 @@ async function main(): Promise<void> {
       ? await withServer(() => startPosture({ RATE_LIMITS: RELAXED_LOGIN_LIMITS }), (posture) => benchLogin(ctx, posture))
       : undefined;
     const flood = options.only.has('flood') ? await withServer(() => startPosture(), (posture) => benchFlood(ctx, posture)) : undefined;
+    // Figures 4–6 write their own test data (templates, accounts, assessments) to the bench database.
+    const dataEnv = { DATA_DIR: env.DATA_DIR!, ...db.serverEnv };
+    const templateRead = options.only.has('template') ? await benchTemplateRead(ctx, dataEnv) : undefined;
+    const sqlPerRead = options.only.has('template') ? await benchSqlPerRead(ctx, dataEnv) : undefined;
+    const submit = options.only.has('submit') ? await benchSubmit(ctx, dataEnv) : undefined;
 
     const notAtDefaults = options.hashConcurrency !== undefined || options.hashQueueLimit !== undefined;
-    const lines: Array<[string, number | undefined]> = [
+    const sqlLine = sqlPerRead
+      ? `${Object.values(sqlPerRead.perRead).join(' / ')} (${sqlPerRead.constant ? 'constant' : 'NOT constant'})`
+      : undefined;
+    const lines: Array<[string, number | string | undefined]> = [
       ['1. `me` requests/s, Posture / hand-written baseline', me?.throughputRatio],
       [`2. logIns/s, Posture at its defaults / raw argon2.verify at concurrency ${options.rawConcurrency} (libuv default)`, login?.throughputRatio],
       ['3. `me` p99 latency, during a closed-loop login flood / alone (headline)', flood?.p99Ratio],
       [`   logIns/s, Posture / raw argon2.verify at concurrency ${options.sameConcurrency} (informational)`, login?.sameConcurrencyRatio],
       [`   \`me\` p99 latency, during an open-loop flood of ${options.floodRate} logIns/s / alone`, flood?.openP99Ratio],
+      ['4. full template reads/s (10 × 10 × 4, anonymous), Posture / hand-written baseline', templateRead?.throughputRatio],
+      ['5. SQL statements per first full template read, 5 / 10 / 20 / 40 categories', sqlLine],
+      [`6. submitAssessment (${submit?.answers ?? 100} answers)/s, Posture / raw pg transaction`, submit?.throughputRatio],
     ];
-    const shown = lines.filter((l): l is [string, number] => l[1] !== undefined && !Number.isNaN(l[1]));
+    const shown = lines.filter((l): l is [string, number | string] => l[1] !== undefined && !Number.isNaN(l[1]));
     log(`Summary (ratios of medians, same run, ${db.kind === 'postgresql' ? 'PostgreSQL' : 'embedded PGlite'}):`);
     const width = Math.max(...shown.map(([label]) => label.length));
-    for (const [label, ratio] of shown) log(`  ${label.padEnd(width)}  ${times(ratio)}`);
+    for (const [label, value] of shown) log(`  ${label.padEnd(width)}  ${typeof value === 'string' ? value : times(value)}`);
     if (me) log(`  Server CPU per \`me\` (medians): ${Math.round(me.cpuMicros.posture)} µs (Posture) vs ${Math.round(me.cpuMicros.baseline)} µs (baseline).`);
+    if (templateRead) log(`  Server CPU per template read (medians): ${Math.round(templateRead.cpuMicros.posture)} µs (Posture) vs ${Math.round(templateRead.cpuMicros.baseline)} µs (baseline).`);
+    if (submit) log(`  CPU per submission (medians): ${Math.round(submit.cpuMicros.posture)} µs (Posture) vs ${Math.round(submit.cpuMicros.raw)} µs (raw loop).`);
     if (login) log(`  Server CPU per logIn (medians): ${Math.round(login.cpuMicros.posture)} µs (Posture) vs ${Math.round(login.cpuMicros.raw)} µs per raw verify.`);
     log(`  ${pinning.summary[0]!.toUpperCase()}${pinning.summary.slice(1)}.`);
     if (login) log(`  Figure 2 relaxes only the logIn rate limits (RATE_LIMITS=${RELAXED_LOGIN_LIMITS}); figures 1 and 3 run Posture's default limits.`);
     if (notAtDefaults) log("  NOTE: BENCH_HASH_CONCURRENCY / BENCH_HASH_QUEUE_LIMIT were set, so figures 2 and 3 are not at Posture's defaults.");
 
-    const failures = { me: me?.failures ?? 0, logIn: login?.failures ?? 0, meUnderFlood: flood?.meFailures ?? 0, floodOther: flood?.floodOther ?? 0 };
+    const failures = {
+      me: me?.failures ?? 0,
+      logIn: login?.failures ?? 0,
+      meUnderFlood: flood?.meFailures ?? 0,
+      floodOther: flood?.floodOther ?? 0,
+      templateRead: templateRead?.failures ?? 0,
+      submit: submit?.failures ?? 0,
+    };
     const results = {
-      ratios: { me: me?.throughputRatio ?? null, logIn: login?.throughputRatio ?? null, meP99UnderFlood: flood?.p99Ratio ?? null },
+      ratios: {
+        me: me?.throughputRatio ?? null,
+        logIn: login?.throughputRatio ?? null,
+        meP99UnderFlood: flood?.p99Ratio ?? null,
+        templateRead: templateRead?.throughputRatio ?? null,
+        submit: submit?.throughputRatio ?? null,
+      },
+      sqlPerTemplateRead: sqlPerRead?.perRead ?? null,
       cpuMicrosPerRequest: {
         me: me?.cpuMicros.posture ?? null,
         baselineMe: me?.cpuMicros.baseline ?? null,
@@ -144,8 +179,22 @@ async function main(): Promise<void> {
         meAloneProbe: flood?.cpuMicros.alone ?? null,
         underClosedFlood: flood?.cpuMicros.closed ?? null,
         underOpenFlood: flood?.cpuMicros.open ?? null,
+        templateRead: templateRead?.cpuMicros.posture ?? null,
+        baselineTemplateRead: templateRead?.cpuMicros.baseline ?? null,
+        submit: submit?.cpuMicros.posture ?? null,
+        rawSubmit: submit?.cpuMicros.raw ?? null,
       },
-      dbCpuMicrosPerRequest: db.kind === 'postgresql' && me ? { me: me.dbCpuMicros.posture, baselineMe: me.dbCpuMicros.baseline } : null,
+      dbCpuMicrosPerRequest:
+        db.kind === 'postgresql' && (me || templateRead || submit)
+          ? {
+              me: me?.dbCpuMicros.posture ?? null,
+              baselineMe: me?.dbCpuMicros.baseline ?? null,
+              templateRead: templateRead?.dbCpuMicros.posture ?? null,
+              baselineTemplateRead: templateRead?.dbCpuMicros.baseline ?? null,
+              submit: submit?.dbCpuMicros.posture ?? null,
+              rawSubmit: submit?.dbCpuMicros.raw ?? null,
+            }
+          : null,
       extraRatios: {
         meP50: me?.p50Ratio ?? null,
         meP99: me?.p99Ratio ?? null,
@@ -155,7 +204,15 @@ async function main(): Promise<void> {
         meP50UnderFlood: flood?.p50Ratio ?? null,
         meP99UnderOpenFlood: flood?.openP99Ratio ?? null,
         meP50UnderOpenFlood: flood?.openP50Ratio ?? null,
+        templateReadP50: templateRead?.p50Ratio ?? null,
+        templateReadP99: templateRead?.p99Ratio ?? null,
+        submitP50: submit?.p50Ratio ?? null,
+        submitP99: submit?.p99Ratio ?? null,
       },
+      sqlPerTemplateReadDetail: sqlPerRead
+        ? { constant: sqlPerRead.constant, repeatRead: sqlPerRead.perRepeatRead, sample: sqlPerRead.sample, sizes: sqlPerRead.sizes }
+        : null,
+      templateReadResponseBytes: templateRead?.responseBytes ?? null,
       cores: login ? { logInPosture: login.cores.posture, rawVerify: login.cores.raw, rawSameConcurrency: login.cores.same } : null,
       headline: { meP99UnderFlood: 'closed-loop flood (extraRatios.meP99UnderOpenFlood is the open loop)' },
       failures,
@@ -176,10 +233,15 @@ async function main(): Promise<void> {
         me: 'Posture at its defaults',
         logIn: `Posture at its default hashing settings${notAtDefaults ? ' (overridden by BENCH_HASH_*)' : ''}, RATE_LIMITS=${RELAXED_LOGIN_LIMITS}; raw loop at concurrency ${options.rawConcurrency}`,
         meP99UnderFlood: `Posture at its defaults${notAtDefaults ? ' (hashing overridden by BENCH_HASH_*)' : ''}, default rate limits; flood from ${options.floodAddresses} other loopback addresses`,
+        templateRead: `Posture at its defaults; anonymous assessmentTemplate of a published 10 × 10 × 4 template, ${options.meConnections} connections; baseline reads it from pg every request (4 statements)`,
+        sqlPerTemplateRead: 'Posture at its defaults with bench/statement-counter.js preloaded; statements through pg Client.query per first read of a never-read published version, median of 3',
+        submit: `Posture at its defaults but ASSESSMENT_SUBMIT_INTERVAL=0; ${options.submitConnections} accounts, one connection each; raw: begin, select for update, update, commit in ${options.submitConnections} loops`,
       },
       runs: {
         me: me?.runs ?? null,
         logIn: login?.runs ?? null,
+        templateRead: templateRead?.runs ?? null,
+        submit: submit?.runs ?? null,
         flood:
           flood?.rounds.map((r) => ({
             ...r,

@@ -1,0 +1,279 @@
+import { statementCounter } from './counting';
+import { withServer, type BenchContext } from './context';
+import { startWindow, type WindowCpu } from './cpu';
+import { graphqlRequest, saturate, type LoadResult } from './load';
+import { fixed, medianOf, runRows, table, times } from './report';
+import { insertSynthetic, withOrm } from './assessment-data';
+import { median } from './stats';
+
+/** The full template, as an anonymous caller asks for it (option points come back null). */
+export const TEMPLATE_QUERY =
+  'query($slug:String!){ assessmentTemplate(slug:$slug){ id slug name version categories { id name weight order questions { id text kind weight order allowsNotApplicable references options { id label order points } } } } }';
+
+const READ_SLUG = 'bench-read-10x10';
+const READ_SIZE = { categories: 10, questionsPerCategory: 10, optionsPerQuestion: 4 };
+
+interface TemplateAnswer {
+  data?: {
+    assessmentTemplate: {
+      categories: Array<{ questions: Array<{ options: Array<{ points: number | null }> }> }>;
+    } | null;
+  };
+  errors?: unknown[];
+}
+
+/** Raw body of the template query, for `slug`. */
+async function templateBody(baseUrl: string, slug: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: TEMPLATE_QUERY, variables: { slug } }),
+  });
+  return res.text();
+}
+
+/** Categories, questions and options in an answer, and whether any option shows its points; throws on errors. */
+function shapeOf(body: string): { categories: number; questions: number; options: number; pointsShown: boolean } {
+  const json = JSON.parse(body) as TemplateAnswer;
+  const template = json.data?.assessmentTemplate;
+  if (json.errors?.length || !template) throw new Error(`the template query failed: ${body.slice(0, 300)}`);
+  const questions = template.categories.flatMap((c) => c.questions);
+  const options = questions.flatMap((q) => q.options);
+  return { categories: template.categories.length, questions: questions.length, options: options.length, pointsShown: options.some((o) => o.points !== null) };
+}
+
+export interface TemplateRun {
+  load: LoadResult;
+  cpu: WindowCpu;
+}
+
+export interface TemplateFigure {
+  throughputRatio: number;
+  p50Ratio: number;
+  p99Ratio: number;
+  cpuMicros: { posture: number; baseline: number };
+  dbCpuMicros: { posture: number; baseline: number };
+  /** Size of the answer both servers give, bytes. */
+  responseBytes: number;
+  failures: number;
+  runs: Array<{ posture: TemplateRun; baseline: TemplateRun }>;
+}
+
+/**
+ * 4. The full 10 × 10 × 4 template over HTTP, anonymous: Posture (A) against the hand-written
+ * baseline (B), each restarted for every run, as figure 1. Posture reads a published version
+ * through its DataLoaders once and then from memory; the baseline reads it from pg on every request.
+ */
+export async function benchTemplateRead(ctx: BenchContext, serverEnv: Record<string, string>): Promise<TemplateFigure> {
+  const { options: o, log } = ctx;
+  log(`4. Full template read over HTTP (assessmentTemplate, ${READ_SIZE.categories} categories × ${READ_SIZE.questionsPerCategory} questions × ${READ_SIZE.optionsPerQuestion} options, anonymous):`);
+  log(`   ${o.meConnections} keep-alive connections from 127.0.0.1, closed loop (autocannon), ${o.seconds} s per run after ${o.warmupSeconds} s warm-up; each server freshly started per run; order A B, B A, A B …`);
+  log('   A = Posture at its defaults: the published version is read through the request\'s DataLoaders once, then kept in memory.');
+  log('   B = baseline: graphql-js schema with the same types and field names, resolved from pg with plain SQL on every request');
+  log('       (template by slug, then categories, questions and options in parallel: 4 named statements, no cache across requests).');
+  log('   Both answer points: null (anonymous). Before measuring, the bench checks that both give the identical body.');
+
+  await withOrm(serverEnv, (orm) => insertSynthetic(orm, READ_SLUG, READ_SIZE));
+
+  const postureAnswer = await withServer(() => ctx.startPosture(), (server) => templateBody(server.url, READ_SLUG));
+  const shape = shapeOf(postureAnswer);
+  const want = READ_SIZE.categories * READ_SIZE.questionsPerCategory;
+  if (shape.categories !== READ_SIZE.categories || shape.questions !== want || shape.options !== want * READ_SIZE.optionsPerQuestion || shape.pointsShown) {
+    throw new Error(`Posture's template answer has an unexpected shape: ${JSON.stringify(shape)}`);
+  }
+  const expected = postureAnswer.trim();
+  const verify = (body: string) => body.trim().length === expected.length && body.includes('"assessmentTemplate":{"id":"');
+
+  let checked = false;
+  const load = async (server: { url: string; pid: number }): Promise<TemplateRun> => {
+    const request = graphqlRequest(server.url, TEMPLATE_QUERY, { slug: READ_SLUG });
+    const run = { connections: o.meConnections, verify };
+    if (o.warmupSeconds > 0) await saturate(request, { ...run, seconds: o.warmupSeconds });
+    const window = await startWindow(server.pid, ctx.db.backendCpu);
+    const result = await saturate(request, { ...run, seconds: o.seconds });
+    return { load: result, cpu: await window.stop(result.served) };
+  };
+  const runPosture = () => withServer(() => ctx.startPosture(), load);
+  const runBaseline = () =>
+    withServer(ctx.startBaseline, async (server) => {
+      if (!checked) {
+        const baselineAnswer = (await templateBody(server.url, READ_SLUG)).trim();
+        if (baselineAnswer !== expected) {
+          throw new Error(`Posture and the baseline answer the template query differently:\n  Posture:  ${expected.slice(0, 400)}…\n  baseline: ${baselineAnswer.slice(0, 400)}…`);
+        }
+        checked = true;
+      }
+      return load(server);
+    });
+
+  const runs: Array<{ posture: TemplateRun; baseline: TemplateRun }> = [];
+  for (let i = 0; i < o.rounds; i++) {
+    let posture: TemplateRun;
+    let baseline: TemplateRun;
+    if (i % 2 === 0) {
+      posture = await runPosture();
+      baseline = await runBaseline();
+    } else {
+      baseline = await runBaseline();
+      posture = await runPosture();
+    }
+    runs.push({ posture, baseline });
+    log(`   round ${i + 1}/${o.rounds} (${i % 2 ? 'B A' : 'A B'}): A ${fixed(posture.load.perSecond, 0)} reads/s, B ${fixed(baseline.load.perSecond, 0)} reads/s`);
+  }
+
+  const failures = runs.reduce((n, r) => n + r.posture.load.failed + r.baseline.load.failed, 0);
+  log(`   Both servers gave the identical ${expected.length}-byte body.` + (failures ? ` FAILED REQUESTS: ${failures}` : ' No failed requests.'));
+  const withDb = runs.some((r) => r.posture.cpu.db);
+  type Row = { posture: TemplateRun; baseline: TemplateRun };
+  type Column = [string, (r: Row) => number, number];
+  const dbColumn = (name: string, side: 'posture' | 'baseline'): Column[] => (withDb ? [[name, (r) => r[side].cpu.db?.perRequest ?? NaN, 0]] : []);
+  const columns: Column[] = [
+    ['A reads/s', (r) => r.posture.load.perSecond, 0],
+    ['A p50 ms', (r) => r.posture.load.p50, 2],
+    ['A p99 ms', (r) => r.posture.load.p99, 2],
+    ['A CPU µs/req', (r) => r.posture.cpu.server.perRequest, 0],
+    ...dbColumn('A DB µs/req', 'posture'),
+    ['B reads/s', (r) => r.baseline.load.perSecond, 0],
+    ['B p50 ms', (r) => r.baseline.load.p50, 2],
+    ['B p99 ms', (r) => r.baseline.load.p99, 2],
+    ['B CPU µs/req', (r) => r.baseline.cpu.server.perRequest, 0],
+    ...dbColumn('B DB µs/req', 'baseline'),
+  ];
+  log(table(['run', ...columns.map((c) => c[0])], runRows(runs, columns.map((c) => c[1]), columns.map((c) => c[2]))));
+
+  const ratio = (pick: (r: LoadResult) => number) => medianOf(runs, (r) => pick(r.posture.load)) / medianOf(runs, (r) => pick(r.baseline.load));
+  const figure: TemplateFigure = {
+    throughputRatio: ratio((r) => r.perSecond),
+    p50Ratio: ratio((r) => r.p50),
+    p99Ratio: ratio((r) => r.p99),
+    cpuMicros: {
+      posture: medianOf(runs, (r) => r.posture.cpu.server.perRequest),
+      baseline: medianOf(runs, (r) => r.baseline.cpu.server.perRequest),
+    },
+    dbCpuMicros: {
+      posture: medianOf(runs, (r) => r.posture.cpu.db?.perRequest ?? NaN),
+      baseline: medianOf(runs, (r) => r.baseline.cpu.db?.perRequest ?? NaN),
+    },
+    responseBytes: expected.length,
+    failures,
+    runs,
+  };
+  log(
+    `   => Posture / baseline: throughput ${times(figure.throughputRatio)}, p50 latency ${times(figure.p50Ratio)}, p99 latency ${times(figure.p99Ratio)}; ` +
+      `server CPU per read ${fixed(figure.cpuMicros.posture, 0)} vs ${fixed(figure.cpuMicros.baseline, 0)} µs` +
+      (withDb ? `; PostgreSQL CPU per read ${fixed(figure.dbCpuMicros.posture, 0)} vs ${fixed(figure.dbCpuMicros.baseline, 0)} µs` : ''),
+  );
+  log();
+  return figure;
+}
+
+/** Template sizes of figure 5, in categories (each of 10 questions with 4 options). */
+export const SQL_SIZES = [5, 10, 20, 40] as const;
+const SQL_REPEATS = 3;
+
+export interface SqlSizeResult {
+  categories: number;
+  questions: number;
+  options: number;
+  /** Statements of each first read (one fresh version each). */
+  firstReads: number[];
+  /** Statements of a second read of the same version (served from memory). */
+  repeatReads: number[];
+}
+
+export interface SqlFigure {
+  /** Median statements per first full read, by size (categories). */
+  perRead: Record<string, number>;
+  /** Median statements per repeated read, by size. */
+  perRepeatRead: Record<string, number>;
+  constant: boolean;
+  /** The statements of one first read of the 10-category template, as the counter saw them. */
+  sample: string[];
+  sizes: SqlSizeResult[];
+}
+
+/**
+ * 5. SQL statements per full template read, by size: a counting Posture (statement-counter.ts,
+ * preloaded) answers the anonymous template query for versions it has never read, each a new
+ * published template, so every read goes through the request's DataLoaders. Then once more (memory).
+ */
+export async function benchSqlPerRead(ctx: BenchContext, serverEnv: Record<string, string>): Promise<SqlFigure> {
+  const { log } = ctx;
+  log(`5. SQL statements per full template read, by size (${SQL_SIZES.join(', ')} categories × 10 questions × 4 options), anonymous, over HTTP:`);
+  log('   Posture at its defaults, with bench/statement-counter.js preloaded (NODE_OPTIONS=--require): it counts every call of');
+  log("   pg's Client.prototype.query in the process (both copies of pg: MikroORM's and the prepared-statement pool's), one");
+  log(`   statement sent to PostgreSQL each. Each size: ${SQL_REPEATS} never-read published versions (new slugs), each read once (through`);
+  log('   the DataLoaders), then read again (from memory); medians. The count is the difference across one request.');
+
+  const slug = (size: number, rep: number) => `bench-sql-${size}-${rep}`;
+  await withOrm(serverEnv, async (orm) => {
+    await insertSynthetic(orm, 'bench-sql-warm', { categories: 2, questionsPerCategory: 10, optionsPerQuestion: 4 });
+    for (const size of SQL_SIZES) {
+      for (let rep = 0; rep < SQL_REPEATS; rep++) {
+        await insertSynthetic(orm, slug(size, rep), { categories: size, questionsPerCategory: 10, optionsPerQuestion: 4 });
+      }
+    }
+  });
+
+  const counter = await statementCounter(ctx);
+  return withServer(
+    () => ctx.startPosture(counter.env),
+    async (server) => {
+      const probe = await counter.read().catch(() => undefined);
+      if (!probe) throw new Error('the statement counter did not answer in the Posture process');
+      if (probe.count === 0) throw new Error('the statement counter saw no statement during start-up: it did not hook pg');
+      // One read first, so nothing a first request does once (a connection opened, a cache filled) is counted.
+      shapeOf(await templateBody(server.url, 'bench-sql-warm'));
+
+      const read = async (s: string): Promise<{ statements: string[]; body: string }> => {
+        const { result: body, statements } = await counter.around(() => templateBody(server.url, s));
+        return { statements, body };
+      };
+      const sizes: SqlSizeResult[] = [];
+      let sample: string[] = [];
+      for (const size of SQL_SIZES) {
+        const result: SqlSizeResult = { categories: size, questions: size * 10, options: size * 40, firstReads: [], repeatReads: [] };
+        for (let rep = 0; rep < SQL_REPEATS; rep++) {
+          const first = await read(slug(size, rep));
+          const shape = shapeOf(first.body);
+          if (shape.categories !== size || shape.questions !== size * 10 || shape.options !== size * 40) {
+            throw new Error(`the ${size}-category template came back as ${JSON.stringify(shape)}`);
+          }
+          result.firstReads.push(first.statements.length);
+          if (size === 10 && rep === 0) sample = first.statements;
+          const again = await read(slug(size, rep));
+          shapeOf(again.body);
+          result.repeatReads.push(again.statements.length);
+        }
+        sizes.push(result);
+      }
+
+      const perRead = Object.fromEntries(sizes.map((s) => [String(s.categories), median(s.firstReads)]));
+      const perRepeatRead = Object.fromEntries(sizes.map((s) => [String(s.categories), median(s.repeatReads)]));
+      const constant = new Set(Object.values(perRead)).size === 1;
+      log(
+        table(
+          ['categories', 'questions', 'options', 'first reads', 'median', 'repeat reads', 'median'],
+          sizes.map((s) => [
+            String(s.categories),
+            String(s.questions),
+            String(s.options),
+            s.firstReads.join(' '),
+            fixed(median(s.firstReads), 0),
+            s.repeatReads.join(' '),
+            fixed(median(s.repeatReads), 0),
+          ]),
+        ),
+      );
+      log('   The statements of the first read of a 10-category version:');
+      for (const text of sample) log(`     ${text.length > 150 ? `${text.slice(0, 150)}…` : text}`);
+      log(
+        `   => ${constant ? 'constant' : 'NOT constant'}: ${SQL_SIZES.map((s) => `${perRead[String(s)]}`).join(' / ')} statements per first read ` +
+          `(${SQL_SIZES.join(' / ')} categories); ${SQL_SIZES.map((s) => `${perRepeatRead[String(s)]}`).join(' / ')} per repeated read.`,
+      );
+      log(`   Counted in: ${probe.copies.join(', ')}`);
+      log();
+      return { perRead, perRepeatRead, constant, sample, sizes };
+    },
+  );
+}
