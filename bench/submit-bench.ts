@@ -3,6 +3,7 @@ import autocannon from 'autocannon';
 import type pg from 'pg';
 import type { PreparedSql } from '../src/db/pg-pool';
 import { mergeAnswers, scoreAssessment } from '../src/modules/assessments/scoring';
+import { storedRecommendation } from '../src/modules/assessments/template.types';
 import { TemplateCatalog } from '../src/modules/assessments/template.catalog';
 import type { AnswerInputLike } from '../src/modules/assessments/template.types';
 import { answersFor, clearAssessments, copyAccounts, insertInProgress, insertSynthetic, questionsOf, withOrm } from './assessment-data';
@@ -176,6 +177,7 @@ async function startRawLoop(ctx: BenchContext, serverEnv: Record<string, string>
 const sqlOn = (client: pg.Client): PreparedSql => ({
   metadata: undefined as unknown as PreparedSql['metadata'],
   query: async (statement, values) => (await client.query({ text: statement.text, values })).rows,
+  transaction: () => Promise.reject(new Error('the bench reads templates only')),
   close: async () => undefined,
 });
 
@@ -236,7 +238,7 @@ export async function benchSubmit(ctx: BenchContext, serverEnv: Record<string, s
       `select total_score as total, max_possible_score as max, percentage_score as pct, risk_level as risk, attestation,
               answers = $2::jsonb and category_scores = $3::jsonb and recommendations = $4::jsonb and insights = $5 as same
          from assessments where id = $1`,
-      [setup.checkId, JSON.stringify(merged), JSON.stringify(score.categoryScores), JSON.stringify(score.recommendations), score.insights],
+      [setup.checkId, JSON.stringify(merged), JSON.stringify(score.categoryScores), JSON.stringify(score.recommendations.map(storedRecommendation)), score.insights],
     );
     const row = rows[0];
     if (!row?.same || row.total !== score.totalScore || row.pct !== score.percentageScore) {
@@ -250,7 +252,7 @@ export async function benchSubmit(ctx: BenchContext, serverEnv: Record<string, s
       percentageScore: score.percentageScore,
       riskLevel: score.riskLevel,
       categoryScores: JSON.stringify(score.categoryScores),
-      recommendations: JSON.stringify(score.recommendations),
+      recommendations: JSON.stringify(score.recommendations.map(storedRecommendation)),
       insights: score.insights,
       attestation: row.attestation,
     };

@@ -20,7 +20,44 @@ export interface PreparedSql {
   /** The ORM's discovered metadata, to map rows with. */
   readonly metadata: MetadataStorage;
   query<R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]): Promise<R[]>;
+  /**
+   * Runs `fn` in a transaction on one connection: committed when it resolves, rolled back when it
+   * throws. For the few hot writes that need more than one statement (submitting an assessment).
+   */
+  transaction<T>(fn: (tx: PreparedQuery) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** Statements inside a PreparedSql transaction. */
+export interface PreparedQuery {
+  query<R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]): Promise<R[]>;
+}
+
+/**
+ * Runs `fn` between begin and commit on `connection`; rolls back when it throws. Returns whether
+ * the connection is still fit for reuse (a failed rollback means it is not) beside the outcome.
+ */
+async function inTransaction<T>(
+  connection: PoolClient,
+  prepared: boolean,
+  fn: (tx: PreparedQuery) => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown; reusable: boolean }> {
+  const tx: PreparedQuery = {
+    query: async <R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]) =>
+      (await connection.query<R>(prepared ? { ...statement, values } : { text: statement.text, values })).rows,
+  };
+  try {
+    await connection.query('begin');
+    const value = await fn(tx);
+    await connection.query('commit');
+    return { ok: true, value };
+  } catch (error) {
+    const reusable = await connection.query('rollback').then(
+      () => true,
+      () => false,
+    );
+    return { ok: false, error, reusable };
+  }
 }
 
 interface KnexClient {
@@ -57,6 +94,14 @@ export function createPreparedSql(orm: MikroORM, opts: { url?: string; poolMax: 
       // Unnamed: the one session outlives its connections (knex drops idle ones, an app restarts
       // in the process), and a name prepared by an earlier connection would clash.
       query: <R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]) => queryOnOrmConnection<R>(orm, statement.text, values),
+      async transaction<T>(fn: (tx: PreparedQuery) => Promise<T>): Promise<T> {
+        const knex = orm.em.getConnection().getKnex().client as unknown as KnexClient;
+        const connection = await knex.acquireConnection();
+        const outcome = await inTransaction(connection, false, fn);
+        await knex.releaseConnection(connection);
+        if (!outcome.ok) throw outcome.error;
+        return outcome.value;
+      },
       close: async () => undefined, // the ORM closes its pool
     };
   }
@@ -67,6 +112,14 @@ export function createPreparedSql(orm: MikroORM, opts: { url?: string; poolMax: 
     metadata,
     async query<R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]) {
       return (await pool.query<R>({ ...statement, values })).rows;
+    },
+    async transaction<T>(fn: (tx: PreparedQuery) => Promise<T>): Promise<T> {
+      const connection = await pool.connect();
+      const outcome = await inTransaction(connection, true, fn);
+      // A connection that could not even roll back is dropped, not handed to the next caller.
+      connection.release(outcome.ok || outcome.reusable ? undefined : true);
+      if (!outcome.ok) throw outcome.error;
+      return outcome.value;
     },
     close: () => pool.end(),
   };

@@ -3,7 +3,7 @@ import { BaseEntity } from '../../db/base.entity';
 import { Lead } from '../leads/lead.entity';
 import { User } from '../users/user.entity';
 import { AssessmentTemplate } from './template.entity';
-import type { CategoryScoreResult, RecommendationResult, RiskLevel, StoredAnswers } from './template.types';
+import type { CategoryScoreResult, StoredRecommendation, RiskLevel, StoredAnswers } from './template.types';
 
 export type AssessmentStatus = 'IN_PROGRESS' | 'COMPLETED';
 
@@ -63,7 +63,7 @@ export class Assessment extends BaseEntity<
   categoryScores: CategoryScoreResult[] | null = null;
 
   @Property({ type: 'json', nullable: true })
-  recommendations: RecommendationResult[] | null = null;
+  recommendations: StoredRecommendation[] | null = null;
 
   @Property({ type: 'text', nullable: true })
   insights: string | null = null;

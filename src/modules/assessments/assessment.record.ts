@@ -1,6 +1,6 @@
 import type { Owner } from '../../graphql/access';
 import type { AssessmentStatus } from './assessment.entity';
-import type { CategoryScoreResult, RecommendationResult, RiskLevel, StoredAnswers } from './template.types';
+import type { CategoryScoreResult, StoredRecommendation, RiskLevel, StoredAnswers } from './template.types';
 
 /** An assessment as the API reads it: a plain row, never a managed entity. */
 export interface AssessmentRecord {
@@ -15,7 +15,7 @@ export interface AssessmentRecord {
   percentageScore: number | null;
   riskLevel: RiskLevel | null;
   categoryScores: CategoryScoreResult[] | null;
-  recommendations: RecommendationResult[] | null;
+  recommendations: StoredRecommendation[] | null;
   insights: string | null;
   startedAt: Date;
   completedAt: Date | null;

@@ -6,6 +6,7 @@ import type { AssessmentQueries } from './assessment.queries';
 import { cursorOf } from './assessment.queries';
 import type { AssessmentRecord } from './assessment.record';
 import type { AssessmentService } from './assessment.service';
+import type { SubmissionService } from './submission.service';
 import {
   AnswerInput,
   AnswerType,
@@ -33,8 +34,10 @@ export class AssessmentResolver {
   private readonly assessments: AssessmentService;
   private readonly queries: AssessmentQueries;
   private readonly catalog: TemplateCatalog;
+  private readonly submissions: SubmissionService;
 
   constructor(services: AppServices) {
+    this.submissions = services.submissions;
     this.assessments = services.assessments;
     this.queries = services.assessmentQueries;
     this.catalog = services.catalog;
@@ -126,7 +129,7 @@ export class AssessmentResolver {
     @CurrentOwner() owner: Owner,
     @Ctx() ctx: Context,
   ): Promise<AssessmentType> {
-    return asType(await this.assessments.save(ctx.em, owner, assessmentId, answers, ctx));
+    return asType(await this.submissions.save(owner, assessmentId, answers, ctx));
   }
 
   @Authorized(LEAD_OR_ACCOUNT)
@@ -140,7 +143,7 @@ export class AssessmentResolver {
     @CurrentOwner() owner: Owner,
     @Ctx() ctx: Context,
   ): Promise<AssessmentType> {
-    return asType(await this.assessments.submit(ctx.em, owner, assessmentId, answers, ctx));
+    return asType(await this.submissions.submit(owner, assessmentId, answers, ctx));
   }
 
   @Authorized()

@@ -2,31 +2,27 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../common/clock';
 import { randomToken, sha256 } from '../../common/crypto';
-import { badInput, conflict, DomainError, ErrorCode, notFound, rateLimited } from '../../common/errors';
+import { conflict, DomainError, ErrorCode, notFound, rateLimited } from '../../common/errors';
 import type { Config } from '../../config';
 import type { Owner } from '../../graphql/access';
 import type { Context } from '../../graphql/context';
-import type { SigningKeys } from '../auth/signing-keys';
-import { signAttestation } from './attestation';
 import { ownedBy, ownerKey, RECORD_COLUMNS, toRecord, type AssessmentRecord } from './assessment.record';
-import { mergeAnswers, scoreAssessment } from './scoring';
 import type { TemplateCatalog } from './template.catalog';
-import type { AnswerInputLike, TemplateNode } from './template.types';
+import type { TemplateNode } from './template.types';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AssessmentServiceDeps {
-  config: Pick<Config, 'assessments' | 'publicUrl' | 'jwt'>;
+  config: Pick<Config, 'assessments' | 'publicUrl'>;
   catalog: TemplateCatalog;
-  keys: SigningKeys;
   clock: Clock;
 }
 
 type Db = Pick<EntityManager, 'execute'>;
 
 /**
- * Taking assessments: start (or resume), save, submit, delete and share, for an owner (an account
- * or a lead session). Every id is looked up through its owner, so someone else's is NOT_FOUND.
+ * Taking assessments: start (or resume), delete and share, for an owner (an account or a lead
+ * session); answers are saved and submitted by SubmissionService. Every id is looked up through its owner, so someone else's is NOT_FOUND.
  * Writes that must not race (the limit, pacing, scoring once) hold a transaction-scoped advisory
  * lock on the owner, which serializes them across instances.
  */
@@ -100,71 +96,6 @@ export class AssessmentService {
     return { assessment, template: assessment.templateId === template.id ? template : await this.templateOf(assessment.templateId, ctx) };
   }
 
-  /** Merges answers into an assessment in progress (CONFLICT once completed). */
-  async save(em: EntityManager, owner: Owner, id: string, answers: readonly AnswerInputLike[], ctx?: Pick<Context, 'loader'>): Promise<AssessmentRecord> {
-    const template = await this.templateOf(await this.templateIdOf(em, owner, id), ctx);
-    return em.transactional(async (tx) => {
-      const record = await this.lockOwned(tx, owner, id);
-      if (record.status === 'COMPLETED') throw conflict('This assessment is completed; its answers can no longer change.', { field: 'assessmentId' });
-      const merged = mergeAnswers(template, record.answers, answers);
-      const [row] = await tx.execute<Array<Record<string, unknown>>>(
-        `update assessments a set answers = ? where a.id = ? returning ${RECORD_COLUMNS}`,
-        [JSON.stringify(merged), id],
-      );
-      return toRecord(row!);
-    });
-  }
-
-  /**
-   * Scores an assessment once. A completed one is returned unchanged, whatever answers come with it,
-   * so a repeat or a concurrent submission (the row is locked) gets the same result.
-   */
-  async submit(
-    em: EntityManager,
-    owner: Owner,
-    id: string,
-    answers: readonly AnswerInputLike[] | null | undefined,
-    ctx?: Pick<Context, 'loader'>,
-  ): Promise<AssessmentRecord> {
-    const template = await this.templateOf(await this.templateIdOf(em, owner, id), ctx);
-    return em.transactional(async (tx) => {
-      await this.lockOwner(tx, owner);
-      const record = await this.lockOwned(tx, owner, id);
-      if (record.status === 'COMPLETED') return record;
-      const merged = answers?.length ? mergeAnswers(template, record.answers, answers) : record.answers;
-      const result = scoreAssessment(template, merged);
-      const now = this.deps.clock.now();
-      await this.pace(tx, owner, 'a.completed_at', this.deps.config.assessments.submitInterval, now, 'Wait before submitting another assessment.');
-      const attestation = signAttestation(this.deps.keys, this.deps.config.jwt.issuer, {
-        assessmentId: id,
-        templateSlug: template.slug,
-        templateVersion: template.version,
-        percentageScore: result.percentageScore,
-        riskLevel: result.riskLevel,
-        completedAt: now,
-      }, now);
-      const [row] = await tx.execute<Array<Record<string, unknown>>>(
-        `update assessments a set status = 'COMPLETED', answers = ?, total_score = ?, max_possible_score = ?, percentage_score = ?,
-                risk_level = ?, category_scores = ?, recommendations = ?, insights = ?, completed_at = ?, attestation = ?
-          where a.id = ? returning ${RECORD_COLUMNS}`,
-        [
-          JSON.stringify(merged),
-          result.totalScore,
-          result.maxPossibleScore,
-          result.percentageScore,
-          result.riskLevel,
-          JSON.stringify(result.categoryScores),
-          JSON.stringify(result.recommendations),
-          result.insights,
-          now,
-          attestation,
-          id,
-        ],
-      );
-      return toRecord(row!);
-    });
-  }
-
   /** Deletes an assessment in progress (it stops counting toward the limit); CONFLICT once completed. */
   async delete(em: EntityManager, owner: Owner, id: string): Promise<true> {
     await em.transactional(async (tx) => {
@@ -193,22 +124,6 @@ export class AssessmentService {
       await tx.execute(`update assessments set share_token_hash = null, shared_at = null where id = ?`, [id]);
     });
     return true;
-  }
-
-  /**
-   * The template version of the owner's assessment, read before any transaction: a version never
-   * changes under an assessment, and on a database of one connection (the embedded one) the
-   * catalog's statements cannot run while a transaction holds it.
-   */
-  private async templateIdOf(db: Db, owner: Owner, id: string): Promise<string> {
-    if (!UUID.test(id)) throw notFound('Assessment', 'id');
-    const own = ownedBy(owner);
-    const [row] = await db.execute<Array<{ templateId: string }>>(
-      `select a.template_id as "templateId" from assessments a where a.id = ? and ${own.sql} and a.deleted_at is null`,
-      [id, own.param],
-    );
-    if (!row) throw notFound('Assessment', 'id');
-    return row.templateId;
   }
 
   private async templateOf(templateId: string, ctx?: Pick<Context, 'loader'>): Promise<TemplateNode> {
@@ -248,6 +163,3 @@ export class AssessmentService {
   }
 }
 
-export const assertAnswersGiven = (answers: readonly unknown[]) => {
-  if (answers.length > 500) throw badInput('answers', 'answers: at most 500 at a time.');
-};

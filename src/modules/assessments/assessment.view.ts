@@ -1,6 +1,6 @@
 import type { AssessmentRecord } from './assessment.record';
 import type { AnswerType, CategoryScoreType, RecommendationType } from './assessment.type';
-import type { CategoryNode, QuestionNode, RecommendationResult, TemplateNode } from './template.types';
+import type { CategoryNode, QuestionNode, StoredRecommendation, TemplateNode } from './template.types';
 
 /** Index of a template tree, built once per tree (trees of published versions are shared and frozen). */
 interface TreeIndex {
@@ -53,10 +53,25 @@ export function categoryScoresView(record: AssessmentRecord, tree: TemplateNode)
   });
 }
 
-export function recommendationsView(recommendations: readonly RecommendationResult[] | null, tree: TemplateNode): RecommendationType[] {
-  const { categories } = indexOf(tree);
+/** Stored recommendations with their words and references from the template version. */
+export function recommendationsView(recommendations: readonly StoredRecommendation[] | null, tree: TemplateNode): RecommendationType[] {
+  const { categories, questions } = indexOf(tree);
   return (recommendations ?? []).flatMap((r) => {
     const category = categories.get(r.categoryId);
-    return category ? [{ ...r, category } as unknown as RecommendationType] : [];
+    const question = questions.get(r.questionId);
+    if (!category || !question) return [];
+    return [
+      {
+        priority: r.priority,
+        pointsLost: r.pointsLost,
+        category,
+        title: question.text,
+        detail: question.recommendation,
+        references: referencesOf(question),
+      } as unknown as RecommendationType,
+    ];
   });
 }
+
+/** NIST CSF 2.0 ids, then CIS safeguards as `CIS 4.1`. */
+export const referencesOf = (question: QuestionNode) => [...question.nist, ...question.cis.map((id) => `CIS ${id}`)];

@@ -9,12 +9,14 @@ import { TemplateCatalog } from './template.catalog';
 import { AssessmentTemplate, QuestionOptionRow, TemplateCategory, TemplateQuestion } from './template.entity';
 import { QuestionFieldsResolver, QuestionOptionFieldsResolver, TemplateResolver } from './template.resolver';
 import { seedTemplates } from './template.seeder';
+import { SubmissionService } from './submission.service';
 
 declare module '../module' {
   interface AppServices {
     catalog: TemplateCatalog;
     assessments: AssessmentService;
     assessmentQueries: AssessmentQueries;
+    submissions: SubmissionService;
   }
 }
 
@@ -25,8 +27,9 @@ export const assessmentsModule = defineModule({
   resolvers: [TemplateResolver, QuestionFieldsResolver, QuestionOptionFieldsResolver, AssessmentResolver, AssessmentFieldsResolver],
   services({ config, sql, clock, services }) {
     const catalog = new TemplateCatalog(sql);
-    const assessments = new AssessmentService({ config, catalog, keys: services.keys!, clock });
-    return { catalog, assessments, assessmentQueries: new AssessmentQueries() };
+    const assessments = new AssessmentService({ config, catalog, clock });
+    const submissions = new SubmissionService({ config, sql, catalog, keys: services.keys!, clock });
+    return { catalog, assessments, submissions, assessmentQueries: new AssessmentQueries() };
   },
   // The bundled templates, each version loaded once (on any instance) and never changed after.
   onStart: async (_services, { orm, clock, logger }) => {

@@ -16,10 +16,15 @@ import type {
   TemplateNode,
 } from './template.types';
 
-/** Rounds half up to `decimals` places, first dropping float noise (15.99 * 100 = 1598.9999999999998). */
+const POWERS = [1, 10, 100, 1000, 10_000];
+
+/**
+ * Rounds half up to `decimals` places (at most 4), first dropping float noise at that scale
+ * (79.94999999999999 × 10 reads as 799.5, so it rounds to 80.0).
+ */
 function round(value: number, decimals: number): number {
-  const clean = Number(value.toPrecision(12));
-  return Number(`${Math.round(Number(`${clean}e${decimals}`))}e-${decimals}`);
+  const power = POWERS[decimals]!;
+  return Math.round(Number((value * power).toPrecision(12))) / power;
 }
 
 const round4 = (value: number) => round(value, 4);
@@ -42,6 +47,19 @@ const byOrder = <T extends { order: number }>(items: readonly T[]): T[] => [...i
 const refuse = (message: string, id: string) =>
   new DomainError(ErrorCode.BAD_USER_INPUT, `answers: ${message}`, { field: 'answers', id });
 
+const questionIndex = new WeakMap<TemplateNode, Map<string, QuestionNode>>();
+
+/** The questions of a template by id, worked out once per tree (cached trees are shared). */
+function questionsOf(template: TemplateNode): Map<string, QuestionNode> {
+  let questions = questionIndex.get(template);
+  if (!questions) {
+    questions = new Map();
+    for (const category of template.categories) for (const q of category.questions) questions.set(q.id, q);
+    questionIndex.set(template, questions);
+  }
+  return questions;
+}
+
 /**
  * Checks every answer against the template and returns a new map with them merged in: an answer
  * replaces the question's old one, and one with no options that is not "not applicable" clears it.
@@ -52,8 +70,7 @@ export function mergeAnswers(
   stored: StoredAnswers,
   input: readonly AnswerInputLike[],
 ): StoredAnswers {
-  const questions = new Map<string, QuestionNode>();
-  for (const category of template.categories) for (const q of category.questions) questions.set(q.id, q);
+  const questions = questionsOf(template);
 
   const seen = new Set<string>();
   const changes: Array<[string, StoredAnswer | null]> = [];

@@ -87,6 +87,11 @@ export class TemplateCatalog {
     return ctx ? ctx.loader('assessments.templates', () => loadersFor(this.sql)) : loadersFor(this.sql);
   }
 
+  /** A published version's tree if this process has read it already; no SQL. */
+  peek(id: string): TemplateNode | undefined {
+    return this.published.get(id);
+  }
+
   /** The tree of a template version by id; null when there is none. */
   async byId(id: string, ctx?: Pick<Context, 'loader'>): Promise<TemplateNode | null> {
     const cached = this.published.get(id);

@@ -3,6 +3,7 @@ import { badInput } from '../../common/errors';
 import { Public } from '../../graphql/access';
 import type { Context } from '../../graphql/context';
 import type { AppServices } from '../module';
+import { referencesOf } from './assessment.view';
 import type { TemplateCatalog } from './template.catalog';
 import { AssessmentTemplateType, QuestionOptionType, QuestionType } from './template.type';
 import { TEMPLATE_LOCALES, type OptionNode, type QuestionNode, type TemplateLocale } from './template.types';
@@ -61,6 +62,6 @@ export class QuestionOptionFieldsResolver {
 export class QuestionFieldsResolver {
   @FieldResolver(() => [String], { description: 'Framework references: NIST CSF 2.0 subcategory ids, then CIS Controls v8 safeguards as "CIS 4.1".' })
   references(@Root() question: QuestionNode): string[] {
-    return [...question.nist, ...question.cis.map((id) => `CIS ${id}`)];
+    return referencesOf(question);
   }
 }

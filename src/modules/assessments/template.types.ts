@@ -96,6 +96,19 @@ export interface RecommendationResult {
   pointsLost: number;
 }
 
+/**
+ * A recommendation as an assessment stores it: its words and references come from the template
+ * version on reading (a version never changes), so each result does not carry a copy of them.
+ */
+export type StoredRecommendation = Pick<RecommendationResult, 'questionId' | 'categoryId' | 'priority' | 'pointsLost'>;
+
+export const storedRecommendation = (r: RecommendationResult): StoredRecommendation => ({
+  questionId: r.questionId,
+  categoryId: r.categoryId,
+  priority: r.priority,
+  pointsLost: r.pointsLost,
+});
+
 export interface ScoreResult {
   totalScore: number;
   maxPossibleScore: number;
