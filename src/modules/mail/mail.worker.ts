@@ -4,6 +4,7 @@ import type { Logger } from '../../logger';
 import { renderMail, type MailMessage } from './mail.messages';
 import { isDeferred, type DeferredMail, type DeferredMailHandler, type OutboxPayload } from './mail.outbox';
 import type { MailTransport } from './mail.transport';
+import { transaction } from '../../db/transaction';
 
 interface ClaimedRow {
   id: string;
@@ -208,7 +209,7 @@ export class MailWorker {
   private async decide(id: string, lease: string, request: DeferredMail): Promise<MailMessage | null> {
     const handler = this.deferred.get(request.deferred);
     if (!handler) throw new Error(`no handler for deferred mail "${request.deferred}"`);
-    return this.orm.em.fork().transactional(async (tx) => {
+    return transaction(this.orm.em,async (tx) => {
       const message = await handler(tx, request.to);
       const result = await tx.execute<{ affectedRows: number }>(
         message
