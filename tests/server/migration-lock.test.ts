@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Migration } from '@mikro-orm/migrations';
 import { Client } from 'pg';
 import { MIGRATION_LOCK_KEY } from '../../src/db/migration-lock';
+import { bundledTemplates } from '../../src/modules/assessments/content';
 import { migrationsOf } from '../../src/db/orm';
 import { modules } from '../../src/modules';
 import { defineModule } from '../../src/modules/module';
@@ -83,13 +84,25 @@ onServer('migrations on a PostgreSQL server, under the advisory lock', () => {
     await db?.drop();
   });
 
-  it('let three instances started at once on an empty database all come up, each migration applied once', async () => {
+  it('let three instances started at once on an empty database all come up, each migration applied and each bundled template loaded once', async () => {
     const started = await Promise.allSettled([1, 2, 3].map(() => startTestApp({ db, inbox })));
     const apps = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     try {
       expect(started.map((s) => (s.status === 'rejected' ? String(s.reason) : 'started'))).toEqual(['started', 'started', 'started']);
       for (const t of apps) await expectReady(t);
       expect(await appliedMigrations(apps[0]!)).toEqual(MIGRATIONS);
+      // Each instance seeds the bundled templates at start: one version each, and one tree each.
+      const bundled = bundledTemplates();
+      const loaded = await apps[0]!.sql<{ slug: string; version: number; questions: number }>(
+        `select t.slug, t.version, count(q.id)::int as questions from assessment_templates t
+           join template_categories c on c.template_id = t.id join template_questions q on q.category_id = c.id
+          group by t.slug, t.version order by t.slug`,
+      );
+      expect(loaded).toEqual(
+        bundled
+          .map((f) => ({ slug: f.slug, version: f.version, questions: f.categories.reduce((n, c) => n + c.questions.length, 0) }))
+          .sort((a, b) => a.slug.localeCompare(b.slug)),
+      );
     } finally {
       await Promise.all(apps.map((t) => t.stop()));
     }
