@@ -9,7 +9,6 @@ import type { Context } from '../../graphql/context';
 import { ownedBy, ownerKey, RECORD_COLUMNS, toRecord, type AssessmentRecord } from './assessment.record';
 import type { TemplateCatalog } from './template.catalog';
 import type { TemplateNode } from './template.types';
-import { transaction } from '../../db/transaction';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -68,7 +67,7 @@ export class AssessmentService {
   async start(em: EntityManager, owner: Owner, slug: string, ctx?: Pick<Context, 'loader'>): Promise<{ assessment: AssessmentRecord; template: TemplateNode }> {
     const template = await this.deps.catalog.bySlug(slug, null, ctx);
     if (!template || template.status !== 'PUBLISHED') throw notFound('Assessment template', 'templateSlug');
-    const assessment = await transaction(em,async (tx) => {
+    const assessment = await em.transactional(async (tx) => {
       await this.lockOwner(tx, owner);
       const own = ownedBy(owner);
       const [resumable] = await tx.execute<Array<Record<string, unknown>>>(
@@ -99,7 +98,7 @@ export class AssessmentService {
 
   /** Deletes an assessment in progress (it stops counting toward the limit); CONFLICT once completed. */
   async delete(em: EntityManager, owner: Owner, id: string): Promise<true> {
-    await transaction(em,async (tx) => {
+    await em.transactional(async (tx) => {
       const record = await this.lockOwned(tx, owner, id);
       if (record.status === 'COMPLETED') throw conflict('A completed assessment cannot be deleted.', { field: 'id' });
       await tx.execute(`update assessments set deleted_at = ? where id = ?`, [this.deps.clock.now(), id]);
@@ -110,7 +109,7 @@ export class AssessmentService {
   /** Issues a fresh share token for a completed assessment; the earlier one stops working. */
   async share(em: EntityManager, owner: Owner, id: string): Promise<{ url: string; token: string }> {
     const token = randomToken(32);
-    await transaction(em,async (tx) => {
+    await em.transactional(async (tx) => {
       const record = await this.lockOwned(tx, owner, id);
       if (record.status !== 'COMPLETED') throw conflict('Only a completed assessment can be shared.', { field: 'id' });
       await tx.execute(`update assessments set share_token_hash = ?, shared_at = ? where id = ?`, [sha256(token), this.deps.clock.now(), id]);
@@ -120,7 +119,7 @@ export class AssessmentService {
 
   /** Turns sharing off: the link stops working. */
   async revokeShare(em: EntityManager, owner: Owner, id: string): Promise<true> {
-    await transaction(em,async (tx) => {
+    await em.transactional(async (tx) => {
       await this.lockOwned(tx, owner, id);
       await tx.execute(`update assessments set share_token_hash = null, shared_at = null where id = ?`, [id]);
     });

@@ -4,7 +4,6 @@ import type { Clock } from '../../common/clock';
 import type { Logger } from '../../logger';
 import { AssessmentTemplate, QuestionOptionRow, TemplateCategory, TemplateQuestion } from './template.entity';
 import type { TemplateFile } from './template.types';
-import { transaction } from '../../db/transaction';
 
 /** SHA-256 of a template file's content, to notice a file that changed without a new version. */
 export const checksumOf = (file: TemplateFile) => createHash('sha256').update(JSON.stringify(file)).digest('hex');
@@ -77,7 +76,7 @@ export async function insertTemplateVersion(
 export async function seedTemplates(orm: MikroORM, files: readonly TemplateFile[], clock: Clock, logger: Logger): Promise<number> {
   let loaded = 0;
   for (const file of files) {
-    const inserted = await transaction(orm.em,async (tx) => {
+    const inserted = await orm.em.fork().transactional(async (tx) => {
       if (await insertTemplateVersion(tx, file, clock.now())) return true;
       const [existing] = await tx.execute<Array<{ checksum: string | null }>>(
         `select checksum from assessment_templates where slug = ? and version = ?`,

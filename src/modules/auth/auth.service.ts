@@ -15,7 +15,6 @@ import type { ChangePasswordInput, LogInInput, ResetPasswordInput, SignUpInput }
 import type { OneTimeTokenService } from './one-time-token.service';
 import { assertAcceptablePassword, PASSWORD_MAX, type PasswordService } from './password.service';
 import type { ClientMeta, IssuedTokens, SessionService } from './session.service';
-import { transaction } from '../../db/transaction';
 
 /** How long a username stays held after a sign-up that hit an existing email. */
 const RESERVATION_DAYS = 30;
@@ -68,7 +67,7 @@ export class AuthService {
 
     for (let attempt = 0; ; attempt++) {
       try {
-        return await transaction(em,(tx) => this.createAccount(tx, { email, username, name, passwordHash }));
+        return await em.transactional((tx) => this.createAccount(tx, { email, username, name, passwordHash }));
       } catch (err) {
         const constraint = err instanceof UniqueConstraintViolationException ? (err as { constraint?: string }).constraint : undefined;
         if (constraint === 'users_username_unique' || constraint === 'username_reservations_pkey') throw usernameTaken();
@@ -133,7 +132,7 @@ export class AuthService {
   }
 
   async verifyEmail(em: EntityManager, token: string): Promise<true> {
-    await transaction(em,async (tx) => {
+    await em.transactional(async (tx) => {
       const redeemed = await this.deps.oneTimeTokens.redeem(tx, token, 'verify_email');
       if (!redeemed) throw invalidToken();
       const user = await tx.findOne(User, { id: redeemed.userId, ...EXISTING_USER });
@@ -236,7 +235,7 @@ export class AuthService {
     this.deps.passwords.assertCapacity();
     const passwordHash = await this.deps.passwords.hash(input.newPassword);
 
-    const outcome = await transaction(em,async (tx) => {
+    const outcome = await em.transactional(async (tx) => {
       let userId: string;
       let email: string;
       if (byToken) {
@@ -279,7 +278,7 @@ export class AuthService {
     if (input.newPassword === input.currentPassword) throw badInput('newPassword', 'Choose a password different from the current one.');
     const passwordHash = await this.deps.passwords.hash(input.newPassword);
 
-    const tokens = await transaction(em,async (tx) => {
+    const tokens = await em.transactional(async (tx) => {
       // Only over the hash that was checked: a change that raced this one (a first password set
       // twice at once, say) has made that proof stale.
       const replaced = await tx.nativeUpdate(User, { id: userId, passwordHash: current }, { passwordHash, updatedAt: new Date() });

@@ -13,7 +13,6 @@ import { RefreshToken } from './refresh-token.entity';
 import { Session, type SessionScope } from './session.entity';
 import { LeadSession } from '../leads/lead-session.entity';
 import type { TemplateLocale } from '../assessments/template.types';
-import { transaction } from '../../db/transaction';
 
 const LEAD_SUBJECT = 'lead:';
 
@@ -263,7 +262,7 @@ export class SessionService {
     const token = randomToken(32);
     const now = this.clock.now().getTime();
     const expiresAt = this.rollingExpiry(now, new Date(row.session_expires_at));
-    return transaction(em,async (tx) => {
+    return em.transactional(async (tx) => {
       const claimed = await tx.nativeUpdate(
         RefreshToken,
         { id: row.token_id, rotatedAt: null },

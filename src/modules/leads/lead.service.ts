@@ -20,7 +20,6 @@ import type { CaptureLeadInput } from './lead.input';
 import { organisationFields } from '../users/organisation';
 import { localeOf, nameFromEmail, optionalText, usernameBase } from './lead.rules';
 import { LoginLink } from './login-link.entity';
-import { transaction } from '../../db/transaction';
 
 const LOGIN_LINK_REQUEST = 'leads.login-link';
 
@@ -61,7 +60,7 @@ export class LeadService {
       marketingConsentAt: input.marketingConsent === true ? now : null,
       ip: meta.ip.slice(0, 64),
     };
-    return transaction(em,async (tx) => {
+    return em.transactional(async (tx) => {
       const lead = tx.create(Lead, { ...fields, createdAt: now });
       const session = this.deps.sessions.startLead(tx, lead.id, meta);
       enqueueMail(tx, this.leadLinkMail(tx, lead.email, lead.id, lead.locale));
@@ -140,7 +139,7 @@ export class LeadService {
   async logInWithLink(em: EntityManager, token: string, meta: ClientMeta): Promise<IssuedTokens> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await transaction(em,(tx) => this.convert(tx, token, meta));
+        return await em.fork().transactional((tx) => this.convert(tx, token, meta));
       } catch (err) {
         // Two links for one new address followed at once: the other made the account; join it.
         const constraint = err instanceof UniqueConstraintViolationException ? (err as { constraint?: string }).constraint : undefined;

@@ -4,7 +4,6 @@ import type { Logger } from '../../logger';
 import { renderMail, type MailMessage } from './mail.messages';
 import { isDeferred, type DeferredMail, type DeferredMailHandler, type OutboxPayload } from './mail.outbox';
 import type { MailTransport } from './mail.transport';
-import { transaction } from '../../db/transaction';
 
 interface ClaimedRow {
   id: string;
@@ -209,7 +208,7 @@ export class MailWorker {
   private async decide(id: string, lease: string, request: DeferredMail): Promise<MailMessage | null> {
     const handler = this.deferred.get(request.deferred);
     if (!handler) throw new Error(`no handler for deferred mail "${request.deferred}"`);
-    return transaction(this.orm.em,async (tx) => {
+    return this.orm.em.fork().transactional(async (tx) => {
       const message = await handler(tx, request.to);
       const result = await tx.execute<{ affectedRows: number }>(
         message

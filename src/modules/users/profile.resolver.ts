@@ -8,7 +8,6 @@ import { organisationFields, type OrganisationFields } from './organisation';
 import { Profile } from './profile.entity';
 import { ProfileType, UpdateProfileInput } from './profile.type';
 import { User } from './user.entity';
-import { transaction } from '../../db/transaction';
 
 const EMPTY: OrganisationFields = { fullName: null, companyName: null, jobTitle: null, phone: null, companySize: null, industry: null };
 
@@ -54,7 +53,7 @@ export class ProfileResolver {
     @Ctx() ctx: Context,
   ): Promise<ProfileType> {
     const changes = organisationFields(input);
-    await transaction(ctx.em,async (tx) => {
+    await ctx.em.transactional(async (tx) => {
       const profile = (await tx.findOne(Profile, { user: viewer.user.id })) ?? tx.create(Profile, { user: viewer.user.id });
       Object.assign(profile, changes);
     });
