@@ -76,7 +76,12 @@ export async function insertTemplateVersion(
 export async function seedTemplates(orm: MikroORM, files: readonly TemplateFile[], clock: Clock, logger: Logger): Promise<number> {
   let loaded = 0;
   for (const file of files) {
-    const inserted = await orm.em.fork().transactional(async (tx) => {
+    // A knex transaction rather than em.transactional: the ORM's runs an AsyncLocalStorage, and on
+    // Node 20 the first one switches on promise tracking for the whole process (a few percent of
+    // every request after it). Start-up should not be what switches it on.
+    const inserted = await orm.em.getConnection().getKnex().transaction(async (trx) => {
+      const tx = orm.em.fork();
+      tx.setTransactionContext(trx);
       if (await insertTemplateVersion(tx, file, clock.now())) return true;
       const [existing] = await tx.execute<Array<{ checksum: string | null }>>(
         `select checksum from assessment_templates where slug = ? and version = ?`,
