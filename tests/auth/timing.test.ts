@@ -4,7 +4,7 @@ import { median, timedPoster } from '../support/timing';
 import { createVerifiedUser, newAccount, RELAXED_IP_LIMITS, SIGN_UP, startTestApp, type TestApp } from '../support/test-app';
 
 // Per-account limits off and per-IP limits raised: a thousand calls for one address must all be answered.
-const RATE_LIMITS = `${RELAXED_IP_LIMITS},requestPasswordReset.account=off,resendVerificationEmail.account=off`;
+const RATE_LIMITS = `${RELAXED_IP_LIMITS},requestPasswordReset.account=off,resendVerificationEmail.account=off,requestLoginLink.account=off`;
 const WARM_UP = 50;
 // 500 of each: on a busy machine one call's time varies by tens of milliseconds, and the medians
 // must still settle well within 1 ms of each other when nothing differs.
@@ -52,7 +52,7 @@ async function medians(field: string, existing: string, unknown: string) {
 const outbox = (recipient: string) =>
   t.sql<{ template: string; status: string }>(`select template, status from outbox_emails where recipient = ?`, [recipient]);
 
-describe('requestPasswordReset and resendVerificationEmail do not tell by their timing whether an account exists', () => {
+describe('requestPasswordReset, resendVerificationEmail and requestLoginLink do not tell by their timing whether an account exists', () => {
   let user: Awaited<ReturnType<typeof createVerifiedUser>>;
   let unverified: ReturnType<typeof newAccount>;
   const unknown = newAccount('tu').email;
@@ -73,6 +73,7 @@ describe('requestPasswordReset and resendVerificationEmail do not tell by their 
     it.each([
       ['requestPasswordReset', () => user.email, 'password-reset'],
       ['resendVerificationEmail', () => unverified.email, 'verify-email'],
+      ['requestLoginLink', () => user.email, 'login-link'],
     ])('%s: the medians for an account and for an unknown address differ by less than 1 ms', async (field, existing, template) => {
       const m = await medians(field, existing(), unknown);
       expect(Math.abs(m.existing - m.unknown)).toBeLessThan(1);
