@@ -1,6 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateSigningKey } from '../../src/modules/auth/signing-keys';
+import {
+  ASSESSMENT_TEST_ENV,
+  bestAnswers,
+  captureLead,
+  LOG_IN_WITH_LINK,
+  loginLinkToken,
+  ok,
+  RELAXED_LEAD_LIMITS,
+  START,
+  SUBMIT,
+  TEMPLATE,
+} from '../assessments/support';
 import { eventually } from '../support/eventually';
 import { codes, postGraphQL } from '../support/graphql';
 import { startInstance, type Instance } from '../support/instances';
@@ -65,6 +77,25 @@ else if (!process.env.REDIS_URL) console.info('tests/server/multi-instance.test.
     running.push(instance);
     return instance;
   }
+
+  it('a lead captured on A takes its assessment on B, the link followed on B ends its session on A, and submissions on both score once', async () => {
+    const env = { ...ASSESSMENT_TEST_ENV, RATE_LIMITS: RELAXED_LEAD_LIMITS.join(',') };
+    const a = await inProcess(env);
+    const b = await inProcess(env);
+    const lead = await captureLead(a);
+    const template = ok(await b.gql(TEMPLATE, { slug: 'smb-baseline' })).assessmentTemplate;
+    const id = ok(await b.gql(START, { slug: 'smb-baseline' }, { token: lead.token })).startAssessment.assessment.id;
+    // The same submission on both instances at once: one scoring, one result.
+    const submitted = await Promise.all(
+      [a, b, a, b].map((t) => t.gql(SUBMIT, { id, answers: bestAnswers(template) }, { token: lead.token })),
+    );
+    const results = submitted.map((r) => ok(r).submitAssessment);
+    expect(new Set(results.map((r) => `${r.completedAt}|${r.attestation}`)).size).toBe(1);
+
+    const account = ok(await b.gql(LOG_IN_WITH_LINK, { t: await loginLinkToken(a, lead.email) })).logInWithLink;
+    expect(codes(await a.gql(`{ myAssessments { totalCount } }`, {}, { token: lead.token }))).toEqual(['UNAUTHENTICATED']);
+    expect(ok(await a.gql(`{ myAssessments { totalCount } }`, {}, { token: account.accessToken })).myAssessments.totalCount).toBe(1);
+  });
 
   it('a log-out on A is refused on B at the next request', async () => {
     const a = await inProcess();
