@@ -387,7 +387,12 @@ describe('changePassword', () => {
     );
     const outcomes = results.map((r) => (r.errors ? codes(r).join() : 'ok'));
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
-    expect(outcomes.filter((o) => o !== 'ok')).toEqual(Array.from({ length: 3 }, () => 'INVALID_CREDENTIALS'));
+    // A request that read the account before the winner committed loses the race (INVALID_CREDENTIALS).
+    // On a loaded machine one may start only after it: then the account has a password to prove
+    // (BAD_USER_INPUT), or its session has already ended with the change (UNAUTHENTICATED).
+    for (const refused of outcomes.filter((o) => o !== 'ok')) {
+      expect(['INVALID_CREDENTIALS', 'BAD_USER_INPUT', 'UNAUTHENTICATED']).toContain(refused);
+    }
     const winner = passwords[outcomes.indexOf('ok')]!;
     expect(ok(await t.gql(LOG_IN, { input: { usernameOrEmail: email, password: winner } })).logIn.user.id).toBe(login.user.id);
   });
