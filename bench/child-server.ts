@@ -109,3 +109,19 @@ export async function startChildServer(opts: {
     },
   };
 }
+
+/**
+ * A reader of the IPC messages of a loop child (the raw argon2 or submit loop): each call resolves
+ * with the next message, and rejects if `name` exits first.
+ */
+export function messagesOf(child: ChildProcess, name: string): () => Promise<unknown> {
+  return () =>
+    new Promise<unknown>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`${name} exited with code ${code}`));
+      child.once('exit', onExit);
+      child.once('message', (m) => {
+        child.off('exit', onExit);
+        resolve(m);
+      });
+    });
+}

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { RawRequest, RawRun } from './argon2-loop';
-import { trackChild, type ChildServer } from './child-server';
+import { messagesOf, trackChild, type ChildServer } from './child-server';
 import type { BenchContext } from './context';
 import { machineWindow, startWindow, type MachineUse, type WindowCpu } from './cpu';
 import { graphqlRequest, saturate, type LoadResult } from './load';
@@ -44,15 +44,7 @@ async function startRawLoop(ctx: BenchContext): Promise<RawLoop> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   trackChild(child);
-  const next = () =>
-    new Promise<unknown>((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`the raw argon2 loop exited with code ${code}`));
-      child.once('exit', onExit);
-      child.once('message', (m) => {
-        child.off('exit', onExit);
-        resolve(m);
-      });
-    });
+  const next = messagesOf(child, 'the raw argon2 loop');
   await next(); // { ready: true }
   return {
     async run(request) {

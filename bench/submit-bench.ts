@@ -7,7 +7,7 @@ import { storedRecommendation } from '../src/modules/assessments/template.types'
 import { TemplateCatalog } from '../src/modules/assessments/template.catalog';
 import type { AnswerInputLike } from '../src/modules/assessments/template.types';
 import { answersFor, clearAssessments, copyAccounts, insertInProgress, insertSynthetic, questionsOf, withOrm } from './assessment-data';
-import { trackChild, type ChildServer } from './child-server';
+import { messagesOf, trackChild, type ChildServer } from './child-server';
 import { statementCounter } from './counting';
 import { TEMPLATE_QUERY } from './template-bench';
 import { withServer, type BenchContext } from './context';
@@ -142,15 +142,7 @@ async function startRawLoop(ctx: BenchContext, serverEnv: Record<string, string>
   const child = spawn(command, args, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   trackChild(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const next = () =>
-    new Promise<unknown>((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`the raw submit loop exited with code ${code}`));
-      child.once('exit', onExit);
-      child.once('message', (m) => {
-        child.off('exit', onExit);
-        resolve(m);
-      });
-    });
+  const next = messagesOf(child, 'the raw submit loop');
   await next(); // { ready: true }
   return {
     pid: child.pid!,

@@ -1,8 +1,8 @@
 import { statementCounter } from './counting';
 import { withServer, type BenchContext } from './context';
-import { startWindow, type WindowCpu } from './cpu';
-import { graphqlRequest, saturate, type LoadResult } from './load';
-import { fixed, medianOf, runRows, table, times } from './report';
+import { graphqlRequest } from './load';
+import { fixed, table } from './report';
+import { alternate, compareRuns, measureLoad, type LoadRun, type SideBySideFigure } from './side-by-side';
 import { insertSynthetic, withOrm } from './assessment-data';
 import { median } from './stats';
 
@@ -42,21 +42,11 @@ function shapeOf(body: string): { categories: number; questions: number; options
   return { categories: template.categories.length, questions: questions.length, options: options.length, pointsShown: options.some((o) => o.points !== null) };
 }
 
-export interface TemplateRun {
-  load: LoadResult;
-  cpu: WindowCpu;
-}
+export type TemplateRun = LoadRun;
 
-export interface TemplateFigure {
-  throughputRatio: number;
-  p50Ratio: number;
-  p99Ratio: number;
-  cpuMicros: { posture: number; baseline: number };
-  dbCpuMicros: { posture: number; baseline: number };
+export interface TemplateFigure extends SideBySideFigure {
   /** Size of the answer both servers give, bytes. */
   responseBytes: number;
-  failures: number;
-  runs: Array<{ posture: TemplateRun; baseline: TemplateRun }>;
 }
 
 /**
@@ -85,14 +75,13 @@ export async function benchTemplateRead(ctx: BenchContext, serverEnv: Record<str
   const verify = (body: string) => body.trim().length === expected.length && body.includes('"assessmentTemplate":{"id":"');
 
   let checked = false;
-  const load = async (server: { url: string; pid: number }): Promise<TemplateRun> => {
-    const request = graphqlRequest(server.url, TEMPLATE_QUERY, { slug: READ_SLUG });
-    const run = { connections: o.meConnections, verify };
-    if (o.warmupSeconds > 0) await saturate(request, { ...run, seconds: o.warmupSeconds });
-    const window = await startWindow(server.pid, ctx.db.backendCpu);
-    const result = await saturate(request, { ...run, seconds: o.seconds });
-    return { load: result, cpu: await window.stop(result.served) };
-  };
+  const load = (server: { url: string; pid: number }): Promise<TemplateRun> =>
+    measureLoad(
+      server.pid,
+      graphqlRequest(server.url, TEMPLATE_QUERY, { slug: READ_SLUG }),
+      { connections: o.meConnections, verify, seconds: o.seconds, warmupSeconds: o.warmupSeconds },
+      ctx.db.backendCpu,
+    );
   const runPosture = () => withServer(() => ctx.startPosture(), load);
   const runBaseline = () =>
     withServer(ctx.startBaseline, async (server) => {
@@ -106,65 +95,10 @@ export async function benchTemplateRead(ctx: BenchContext, serverEnv: Record<str
       return load(server);
     });
 
-  const runs: Array<{ posture: TemplateRun; baseline: TemplateRun }> = [];
-  for (let i = 0; i < o.rounds; i++) {
-    let posture: TemplateRun;
-    let baseline: TemplateRun;
-    if (i % 2 === 0) {
-      posture = await runPosture();
-      baseline = await runBaseline();
-    } else {
-      baseline = await runBaseline();
-      posture = await runPosture();
-    }
-    runs.push({ posture, baseline });
-    log(`   round ${i + 1}/${o.rounds} (${i % 2 ? 'B A' : 'A B'}): A ${fixed(posture.load.perSecond, 0)} reads/s, B ${fixed(baseline.load.perSecond, 0)} reads/s`);
-  }
-
+  const runs = await alternate(o.rounds, runPosture, runBaseline, log, 'read');
   const failures = runs.reduce((n, r) => n + r.posture.load.failed + r.baseline.load.failed, 0);
   log(`   Both servers gave the identical ${expected.length}-byte body.` + (failures ? ` FAILED REQUESTS: ${failures}` : ' No failed requests.'));
-  const withDb = runs.some((r) => r.posture.cpu.db);
-  type Row = { posture: TemplateRun; baseline: TemplateRun };
-  type Column = [string, (r: Row) => number, number];
-  const dbColumn = (name: string, side: 'posture' | 'baseline'): Column[] => (withDb ? [[name, (r) => r[side].cpu.db?.perRequest ?? NaN, 0]] : []);
-  const columns: Column[] = [
-    ['A reads/s', (r) => r.posture.load.perSecond, 0],
-    ['A p50 ms', (r) => r.posture.load.p50, 2],
-    ['A p99 ms', (r) => r.posture.load.p99, 2],
-    ['A CPU µs/req', (r) => r.posture.cpu.server.perRequest, 0],
-    ...dbColumn('A DB µs/req', 'posture'),
-    ['B reads/s', (r) => r.baseline.load.perSecond, 0],
-    ['B p50 ms', (r) => r.baseline.load.p50, 2],
-    ['B p99 ms', (r) => r.baseline.load.p99, 2],
-    ['B CPU µs/req', (r) => r.baseline.cpu.server.perRequest, 0],
-    ...dbColumn('B DB µs/req', 'baseline'),
-  ];
-  log(table(['run', ...columns.map((c) => c[0])], runRows(runs, columns.map((c) => c[1]), columns.map((c) => c[2]))));
-
-  const ratio = (pick: (r: LoadResult) => number) => medianOf(runs, (r) => pick(r.posture.load)) / medianOf(runs, (r) => pick(r.baseline.load));
-  const figure: TemplateFigure = {
-    throughputRatio: ratio((r) => r.perSecond),
-    p50Ratio: ratio((r) => r.p50),
-    p99Ratio: ratio((r) => r.p99),
-    cpuMicros: {
-      posture: medianOf(runs, (r) => r.posture.cpu.server.perRequest),
-      baseline: medianOf(runs, (r) => r.baseline.cpu.server.perRequest),
-    },
-    dbCpuMicros: {
-      posture: medianOf(runs, (r) => r.posture.cpu.db?.perRequest ?? NaN),
-      baseline: medianOf(runs, (r) => r.baseline.cpu.db?.perRequest ?? NaN),
-    },
-    responseBytes: expected.length,
-    failures,
-    runs,
-  };
-  log(
-    `   => Posture / baseline: throughput ${times(figure.throughputRatio)}, p50 latency ${times(figure.p50Ratio)}, p99 latency ${times(figure.p99Ratio)}; ` +
-      `server CPU per read ${fixed(figure.cpuMicros.posture, 0)} vs ${fixed(figure.cpuMicros.baseline, 0)} µs` +
-      (withDb ? `; PostgreSQL CPU per read ${fixed(figure.dbCpuMicros.posture, 0)} vs ${fixed(figure.dbCpuMicros.baseline, 0)} µs` : ''),
-  );
-  log();
-  return figure;
+  return { ...compareRuns(runs, 'read', log), responseBytes: expected.length };
 }
 
 /** Template sizes of figure 5, in categories (each of 10 questions with 4 options). */

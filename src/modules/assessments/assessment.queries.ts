@@ -4,10 +4,9 @@ import { badInput, notFound } from '../../common/errors';
 import { ownerOf, type Owner } from '../../graphql/access';
 import type { Principal } from '../../graphql/context';
 import { ownedBy, RECORD_COLUMNS, toRecord, type AssessmentRecord } from './assessment.record';
+import { isUuid } from '../../common/ids';
 
 type Db = Pick<EntityManager, 'execute'>;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export interface AssessmentPage {
   records: AssessmentRecord[];
   totalCount: number;
@@ -22,7 +21,7 @@ export const cursorOf = (r: Pick<AssessmentRecord, 'createdAt' | 'id'>) =>
 function parseCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at ?? '');
-  if (!id || !UUID.test(id) || Number.isNaN(createdAt.getTime())) throw badInput('after', 'after: not a cursor from this list.');
+  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) throw badInput('after', 'after: not a cursor from this list.');
   return { createdAt, id };
 }
 
@@ -30,7 +29,7 @@ function parseCursor(cursor: string): { createdAt: Date; id: string } {
 export class AssessmentQueries {
   /** The assessment, for its owner or staff; NOT_FOUND for anyone else (and for a deleted one). */
   async forPrincipal(db: Db, principal: Principal | null, id: string): Promise<AssessmentRecord> {
-    if (!principal || !UUID.test(id)) throw notFound('Assessment', 'id');
+    if (!principal || !isUuid(id)) throw notFound('Assessment', 'id');
     const staff = principal.scope === 'full' && principal.user.isSuperuser;
     const own = ownedBy(ownerOf(principal));
     const [row] = await db.execute<Array<Record<string, unknown>>>(

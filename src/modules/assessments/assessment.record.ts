@@ -1,4 +1,4 @@
-import type { Owner } from '../../graphql/access';
+import { rateLimited } from '../../common/errors';
 import type { AssessmentStatus } from './assessment.entity';
 import type { CategoryScoreResult, StoredRecommendation, RiskLevel, StoredAnswers } from './template.types';
 
@@ -42,12 +42,26 @@ export function toRecord(row: Record<string, unknown>): AssessmentRecord {
   return record as unknown as AssessmentRecord;
 }
 
+/** Who owns assessments, as far as the rows say: an account or a lead (an Owner is one). */
+export type OwnerRef = { kind: 'user'; userId: string } | { kind: 'lead'; leadId: string };
+
 /** SQL that limits `assessments a` to an owner's, with its parameter. */
-export function ownedBy(owner: Owner): { sql: string; param: string } {
+export function ownedBy(owner: OwnerRef): { sql: string; param: string } {
   return owner.kind === 'user'
     ? { sql: 'a.user_id = ?', param: owner.userId }
     : { sql: 'a.lead_id = ? and a.user_id is null', param: owner.leadId };
 }
 
-/** A key naming the owner, for advisory locks and pacing. */
-export const ownerKey = (owner: Owner) => (owner.kind === 'user' ? `user:${owner.userId}` : `lead:${owner.leadId}`);
+/**
+ * The advisory lock that serializes an owner's starts and submissions on every instance, so the
+ * limit and the pacing are decided one at a time.
+ */
+export const ownerLockKey = (owner: OwnerRef) =>
+  `posture.assessments:${owner.kind === 'user' ? `user:${owner.userId}` : `lead:${owner.leadId}`}`;
+
+/** RATE_LIMITED with the seconds to wait while the owner's `latest` start or completion is within `interval` seconds. */
+export function assertPaced(latest: string | Date | null | undefined, interval: number, now: Date, message: string): void {
+  if (!latest || interval <= 0) return;
+  const wait = new Date(latest).getTime() + interval * 1000 - now.getTime();
+  if (wait > 0) throw rateLimited(message, wait / 1000);
+}

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Authorized, CurrentOwner, Public, type Owner } from '../../graphql/access';
-import type { Context } from '../../graphql/context';
+import { Authorized, CurrentOwner, CurrentViewer, Public, type Owner } from '../../graphql/access';
+import type { Context, Viewer } from '../../graphql/context';
 import type { AppServices } from '../module';
 import type { AssessmentQueries } from './assessment.queries';
 import { cursorOf } from './assessment.queries';
@@ -78,8 +78,8 @@ export class AssessmentResolver {
 
   @Authorized()
   @Query(() => Dashboard, { description: "The signed-in account's overview. Errors: UNAUTHENTICATED, EMAIL_NOT_VERIFIED (lead session)." })
-  async dashboard(@CurrentOwner() owner: Owner, @Ctx() ctx: Context): Promise<Dashboard> {
-    if (owner.kind !== 'user') throw new Error('unreachable: @Authorized admits accounts only');
+  dashboard(@CurrentViewer() viewer: Viewer, @Ctx() ctx: Context): Promise<Dashboard> {
+    const owner = { kind: 'user', userId: viewer.user.id, viewer } as const;
     return buildDashboard(ctx.em, owner, { assessments: this.assessments, queries: this.queries, catalog: this.catalog }, ctx);
   }
 

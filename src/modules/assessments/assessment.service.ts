@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../common/clock';
+import { publicLink } from '../../common/links';
 import { randomToken, sha256 } from '../../common/crypto';
-import { conflict, DomainError, ErrorCode, notFound, rateLimited } from '../../common/errors';
+import { conflict, DomainError, ErrorCode, notFound } from '../../common/errors';
 import type { Config } from '../../config';
 import type { Owner } from '../../graphql/access';
 import type { Context } from '../../graphql/context';
-import { ownedBy, ownerKey, RECORD_COLUMNS, toRecord, type AssessmentRecord } from './assessment.record';
+import { assertPaced, ownedBy, ownerLockKey, RECORD_COLUMNS, toRecord, type AssessmentRecord, type OwnerRef } from './assessment.record';
 import type { TemplateCatalog } from './template.catalog';
 import type { TemplateNode } from './template.types';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../../common/ids';
 
 export interface AssessmentServiceDeps {
   config: Pick<Config, 'assessments' | 'publicUrl'>;
@@ -22,42 +22,40 @@ type Db = Pick<EntityManager, 'execute'>;
 
 /**
  * Taking assessments: start (or resume), delete and share, for an owner (an account or a lead
- * session); answers are saved and submitted by SubmissionService. Every id is looked up through its owner, so someone else's is NOT_FOUND.
- * Writes that must not race (the limit, pacing, scoring once) hold a transaction-scoped advisory
- * lock on the owner, which serializes them across instances.
+ * session); answers are saved and submitted by SubmissionService. Every id is looked up through
+ * its owner, so someone else's is NOT_FOUND. Starts, which must not race past the limit or the
+ * pacing, hold the owner's advisory lock (see ownerLockKey).
  */
 export class AssessmentService {
   constructor(private readonly deps: AssessmentServiceDeps) {}
 
-  /** The assessments an owner may start over its lifetime (its tier's, or the profile's override). */
-  async limitOf(db: Db, owner: Owner): Promise<number> {
-    if (owner.kind === 'lead') return this.deps.config.assessments.limits.free;
-    return this.accountLimit(db, { id: owner.userId, tier: owner.viewer.user.tier });
+  /**
+   * The assessments an owner may start over its lifetime: a profile's override, else its tier's
+   * (free for a tier without one, and for a lead).
+   */
+  limitFor(tier: string | null, override: number | null): number {
+    const { limits } = this.deps.config.assessments;
+    return override ?? (tier !== null ? limits[tier] : undefined) ?? limits.free;
   }
 
-  /** An account's limit: its profile's override, else its tier's (free when the tier has none). */
-  async accountLimit(db: Db, account: { id: string; tier: string }): Promise<number> {
-    const { limits } = this.deps.config.assessments;
+  /** The owner's limit, reading the account's override from its profile. */
+  private async limitOf(db: Db, owner: Owner): Promise<number> {
+    if (owner.kind === 'lead') return this.limitFor(null, null);
     const [row] = await db.execute<Array<{ override: number | null }>>(
       `select assessment_limit as override from profiles where user_id = ?`,
-      [account.id],
+      [owner.userId],
     );
-    return row?.override ?? limits[account.tier] ?? limits.free;
+    return this.limitFor(owner.viewer.user.tier, row?.override ?? null);
   }
 
   /** Assessments that count toward the limit: started, in progress or completed, not deleted. */
-  async countOf(db: Db, owner: Owner | { kind: 'user'; userId: string }): Promise<number> {
-    const own = ownedBy(owner as Owner);
+  async countOf(db: Db, owner: OwnerRef): Promise<number> {
+    const own = ownedBy(owner);
     const [row] = await db.execute<Array<{ n: string | number }>>(
       `select count(*) as n from assessments a where ${own.sql} and a.deleted_at is null`,
       [own.param],
     );
     return Number(row?.n ?? 0);
-  }
-
-  async remaining(db: Db, owner: Owner): Promise<number> {
-    const [limit, used] = await Promise.all([this.limitOf(db, owner), this.countOf(db, owner)]);
-    return Math.max(0, limit - used);
   }
 
   /**
@@ -114,7 +112,7 @@ export class AssessmentService {
       if (record.status !== 'COMPLETED') throw conflict('Only a completed assessment can be shared.', { field: 'id' });
       await tx.execute(`update assessments set share_token_hash = ?, shared_at = ? where id = ?`, [sha256(token), this.deps.clock.now(), id]);
     });
-    return { url: `${this.deps.config.publicUrl}/shared/${token}`, token };
+    return { url: publicLink(this.deps.config.publicUrl, `shared/${token}`), token };
   }
 
   /** Turns sharing off: the link stops working. */
@@ -134,7 +132,7 @@ export class AssessmentService {
 
   /** The owner's assessment, locked for this transaction; NOT_FOUND for anyone else's or a deleted one. */
   private async lockOwned(tx: Db, owner: Owner, id: string): Promise<AssessmentRecord> {
-    if (!UUID.test(id)) throw notFound('Assessment', 'id');
+    if (!isUuid(id)) throw notFound('Assessment', 'id');
     const own = ownedBy(owner);
     const [row] = await tx.execute<Array<Record<string, unknown>>>(
       `select ${RECORD_COLUMNS} from assessments a where a.id = ? and ${own.sql} and a.deleted_at is null for update`,
@@ -146,7 +144,7 @@ export class AssessmentService {
 
   /** Serializes an owner's starts and submissions, on every instance, until the transaction ends. */
   private async lockOwner(tx: Db, owner: Owner): Promise<void> {
-    await tx.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`posture.assessments:${ownerKey(owner)}`]);
+    await tx.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [ownerLockKey(owner)]);
   }
 
   /** RATE_LIMITED, with the seconds to wait, when the owner's latest `column` is within `interval`. */
@@ -157,9 +155,7 @@ export class AssessmentService {
       `select max(${column}) as latest from assessments a where ${own.sql}`,
       [own.param],
     );
-    if (!row?.latest) return;
-    const wait = new Date(row.latest).getTime() + interval * 1000 - now.getTime();
-    if (wait > 0) throw rateLimited(message, wait / 1000);
+    assertPaced(row?.latest, interval, now, message);
   }
 }
 

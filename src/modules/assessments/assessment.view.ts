@@ -1,32 +1,13 @@
 import type { AssessmentRecord } from './assessment.record';
 import type { AnswerType, CategoryScoreType, RecommendationType } from './assessment.type';
-import type { CategoryNode, QuestionNode, StoredRecommendation, TemplateNode } from './template.types';
+import { referencesOf, templateIndex } from './template.index';
+import type { QuestionNode, StoredRecommendation, TemplateNode } from './template.types';
 
-/** Index of a template tree, built once per tree (trees of published versions are shared and frozen). */
-interface TreeIndex {
-  categories: Map<string, CategoryNode>;
-  questions: Map<string, QuestionNode>;
-}
-const indexes = new WeakMap<TemplateNode, TreeIndex>();
-
-function indexOf(tree: TemplateNode): TreeIndex {
-  let index = indexes.get(tree);
-  if (!index) {
-    index = { categories: new Map(), questions: new Map() };
-    for (const c of tree.categories) {
-      index.categories.set(c.id, c);
-      for (const q of c.questions) index.questions.set(q.id, q);
-    }
-    indexes.set(tree, index);
-  }
-  return index;
-}
-
-export const questionCount = (tree: TemplateNode) => indexOf(tree).questions.size;
+export const questionCount = (tree: TemplateNode) => templateIndex(tree).questions.size;
 
 /** The saved answers in template order, with their questions and chosen options. */
 export function answersView(record: AssessmentRecord, tree: TemplateNode): AnswerType[] {
-  const { questions } = indexOf(tree);
+  const { questions } = templateIndex(tree);
   const answers: AnswerType[] = [];
   for (const [questionId, answer] of Object.entries(record.answers ?? {})) {
     const question = questions.get(questionId);
@@ -40,13 +21,13 @@ export function answersView(record: AssessmentRecord, tree: TemplateNode): Answe
   }
   const position = (a: AnswerType) => {
     const q = a.question as unknown as QuestionNode;
-    return (indexOf(tree).categories.get(q.categoryId)?.order ?? 0) * 10_000 + q.order;
+    return (templateIndex(tree).categories.get(q.categoryId)?.order ?? 0) * 10_000 + q.order;
   };
   return answers.sort((a, b) => position(a) - position(b));
 }
 
 export function categoryScoresView(record: AssessmentRecord, tree: TemplateNode): CategoryScoreType[] {
-  const { categories } = indexOf(tree);
+  const { categories } = templateIndex(tree);
   return (record.categoryScores ?? []).flatMap((s) => {
     const category = categories.get(s.categoryId);
     return category ? [{ ...s, category } as unknown as CategoryScoreType] : [];
@@ -55,7 +36,7 @@ export function categoryScoresView(record: AssessmentRecord, tree: TemplateNode)
 
 /** Stored recommendations with their words and references from the template version. */
 export function recommendationsView(recommendations: readonly StoredRecommendation[] | null, tree: TemplateNode): RecommendationType[] {
-  const { categories, questions } = indexOf(tree);
+  const { categories, questions } = templateIndex(tree);
   return (recommendations ?? []).flatMap((r) => {
     const category = categories.get(r.categoryId);
     const question = questions.get(r.questionId);
@@ -72,6 +53,3 @@ export function recommendationsView(recommendations: readonly StoredRecommendati
     ];
   });
 }
-
-/** NIST CSF 2.0 ids, then CIS safeguards as `CIS 4.1`. */
-export const referencesOf = (question: QuestionNode) => [...question.nist, ...question.cis.map((id) => `CIS ${id}`)];

@@ -7,6 +7,7 @@ import type { Dashboard } from './assessment.type';
 import { recommendationsView } from './assessment.view';
 import { roundPercent } from './scoring';
 import type { TemplateCatalog } from './template.catalog';
+import { templateIndex } from './template.index';
 
 /** An industry average is shown only when this many other owners contribute, so it identifies no one. */
 export const BENCHMARK_MIN_CONTRIBUTORS = 5;
@@ -25,11 +26,15 @@ export async function buildDashboard(
   deps: DashboardDeps,
   ctx: Pick<Context, 'loader'>,
 ): Promise<Dashboard> {
-  const [completed, remaining, [profile]] = await Promise.all([
+  const [completed, used, [profile]] = await Promise.all([
     deps.queries.completed(em, owner),
-    deps.assessments.remaining(em, owner),
-    em.execute<Array<{ industry: string | null }>>(`select industry from profiles where user_id = ?`, [owner.userId]),
+    deps.assessments.countOf(em, owner),
+    em.execute<Array<{ industry: string | null; assessment_limit: number | null }>>(
+      `select industry, assessment_limit from profiles where user_id = ?`,
+      [owner.userId],
+    ),
   ]);
+  const limit = deps.assessments.limitFor(owner.viewer.user.tier, profile?.assessment_limit ?? null);
   const latest = completed.at(-1) ?? null;
 
   // Category averages by name, so versions of one template (and translations) line up.
@@ -37,7 +42,7 @@ export async function buildDashboard(
   for (const record of completed) {
     const tree = await deps.catalog.byId(record.templateId, ctx);
     for (const score of record.categoryScores ?? []) {
-      const name = tree?.categories.find((c) => c.id === score.categoryId)?.name;
+      const name = tree && templateIndex(tree).categories.get(score.categoryId)?.name;
       if (!name) continue;
       const sum = sums.get(name) ?? { total: 0, n: 0 };
       sum.total += score.percentage;
@@ -61,7 +66,7 @@ export async function buildDashboard(
     trend: completed.map((r) => ({ completedAt: r.completedAt!, percentageScore: r.percentageScore! })),
     categoryAverages: [...sums].map(([categoryName, { total, n }]) => ({ categoryName, averagePercentage: roundPercent(total / n, 100) })),
     topRecommendations: latest && latestTree ? recommendationsView(latest.recommendations, latestTree).slice(0, TOP_RECOMMENDATIONS) : [],
-    assessmentsRemaining: remaining,
+    assessmentsRemaining: Math.max(0, limit - used),
     industryBenchmark,
   };
 }

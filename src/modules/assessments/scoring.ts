@@ -2,6 +2,7 @@
  * Scoring of a self-assessment: pure functions over a template and its answers, no I/O, no clock.
  */
 import { DomainError, ErrorCode } from '../../common/errors';
+import { referencesOf, templateIndex } from './template.index';
 import type {
   AnswerInputLike,
   CategoryNode,
@@ -47,19 +48,6 @@ const byOrder = <T extends { order: number }>(items: readonly T[]): T[] => [...i
 const refuse = (message: string, id: string) =>
   new DomainError(ErrorCode.BAD_USER_INPUT, `answers: ${message}`, { field: 'answers', id });
 
-const questionIndex = new WeakMap<TemplateNode, Map<string, QuestionNode>>();
-
-/** The questions of a template by id, worked out once per tree (cached trees are shared). */
-function questionsOf(template: TemplateNode): Map<string, QuestionNode> {
-  let questions = questionIndex.get(template);
-  if (!questions) {
-    questions = new Map();
-    for (const category of template.categories) for (const q of category.questions) questions.set(q.id, q);
-    questionIndex.set(template, questions);
-  }
-  return questions;
-}
-
 /**
  * Checks every answer against the template and returns a new map with them merged in: an answer
  * replaces the question's old one, and one with no options that is not "not applicable" clears it.
@@ -70,7 +58,7 @@ export function mergeAnswers(
   stored: StoredAnswers,
   input: readonly AnswerInputLike[],
 ): StoredAnswers {
-  const questions = questionsOf(template);
+  const { questions } = templateIndex(template);
 
   const seen = new Set<string>();
   const changes: Array<[string, StoredAnswer | null]> = [];
@@ -183,7 +171,7 @@ export function scoreAssessment(template: TemplateNode, answers: StoredAnswers):
           priority: riskOf.get(s.category.id)!,
           title: question.text,
           detail: question.recommendation,
-          references: [...question.nist, ...question.cis.map((id) => `CIS ${id}`)],
+          references: referencesOf(question),
           pointsLost,
         },
       })),

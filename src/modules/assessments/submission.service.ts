@@ -1,17 +1,16 @@
 import type { Clock } from '../../common/clock';
-import { conflict, notFound, rateLimited } from '../../common/errors';
+import { conflict, notFound } from '../../common/errors';
 import type { Config } from '../../config';
 import type { PreparedQuery, PreparedSql, PreparedStatement } from '../../db/pg-pool';
 import type { Owner } from '../../graphql/access';
 import type { Context } from '../../graphql/context';
 import type { SigningKeys } from '../auth/signing-keys';
 import { signAttestation } from './attestation';
-import { ownerKey, RECORD_COLUMNS, toRecord, type AssessmentRecord } from './assessment.record';
+import { assertPaced, ownerLockKey, RECORD_COLUMNS, toRecord, type AssessmentRecord } from './assessment.record';
 import { mergeAnswers, scoreAssessment } from './scoring';
 import type { TemplateCatalog } from './template.catalog';
 import { storedRecommendation, type AnswerInputLike, type TemplateNode } from './template.types';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../../common/ids';
 
 const statement = (name: string, text: string): PreparedStatement => ({ name: `posture_submission_${name}`, text });
 
@@ -130,8 +129,9 @@ export class SubmissionService {
 
   /**
    * Runs `fn` in a transaction holding the owner's assessment `id` locked, with its template. A
-   * template this process has not read yet is read outside the transaction first: on a database
-   * of one connection (the embedded one) its statements could not run while the transaction holds it.
+   * template this process has not read yet (or a draft, never kept) is read outside the
+   * transaction, and the transaction run again: on a database of one connection (the embedded
+   * one) the catalog's statements could not run while the transaction holds it.
    */
   private async locked<T>(
     owner: Owner,
@@ -139,8 +139,9 @@ export class SubmissionService {
     ctx: Pick<Context, 'loader'> | undefined,
     fn: (tx: PreparedQuery, record: AssessmentRecord, template: TemplateNode) => Promise<T>,
   ): Promise<T> {
-    if (!UUID.test(id)) throw notFound('Assessment', 'id');
-    for (let attempt = 0; ; attempt++) {
+    if (!isUuid(id)) throw notFound('Assessment', 'id');
+    let read: TemplateNode | undefined;
+    for (;;) {
       try {
         return await this.deps.sql.transaction(async (tx) => {
           const [row] = await tx.query<Record<string, unknown>>(owner.kind === 'user' ? SQL.lockByUser : SQL.lockByLead, [
@@ -149,34 +150,16 @@ export class SubmissionService {
           ]);
           if (!row) throw notFound('Assessment', 'id');
           const record = toRecord(row);
-          const template = this.deps.catalog.peek(record.templateId);
+          const template = read?.id === record.templateId ? read : this.deps.catalog.peek(record.templateId);
           if (!template) throw new TemplateNotLoaded(record.templateId);
           return fn(tx, record, template);
         });
       } catch (err) {
-        if (!(err instanceof TemplateNotLoaded) || attempt > 0) throw err;
-        const template = await this.deps.catalog.byId(err.templateId, ctx);
-        if (!template) throw new Error(`a template version is missing: ${err.templateId}`);
-        if (template.status !== 'PUBLISHED') return this.withDraft(owner, id, template, fn);
+        if (!(err instanceof TemplateNotLoaded) || read?.id === err.templateId) throw err;
+        read = (await this.deps.catalog.byId(err.templateId, ctx)) ?? undefined;
+        if (!read) throw new Error(`a template version is missing: ${err.templateId}`);
       }
     }
-  }
-
-  /** An assessment on a draft (never cached): the tree read just now is the one to use. */
-  private withDraft<T>(
-    owner: Owner,
-    id: string,
-    template: TemplateNode,
-    fn: (tx: PreparedQuery, record: AssessmentRecord, template: TemplateNode) => Promise<T>,
-  ): Promise<T> {
-    return this.deps.sql.transaction(async (tx) => {
-      const [row] = await tx.query<Record<string, unknown>>(owner.kind === 'user' ? SQL.lockByUser : SQL.lockByLead, [
-        id,
-        owner.kind === 'user' ? owner.userId : owner.leadId,
-      ]);
-      if (!row) throw notFound('Assessment', 'id');
-      return fn(tx, toRecord(row), template);
-    });
   }
 
   /**
@@ -185,12 +168,10 @@ export class SubmissionService {
    * the completion it allows across every instance.
    */
   private async pace(tx: PreparedQuery, owner: Owner, interval: number, now: Date): Promise<void> {
-    await tx.query(SQL.ownerLock, [`posture.assessments:${ownerKey(owner)}`]);
+    await tx.query(SQL.ownerLock, [ownerLockKey(owner)]);
     const [row] = await tx.query<{ latest: string | Date | null }>(owner.kind === 'user' ? SQL.latestByUser : SQL.latestByLead, [
       owner.kind === 'user' ? owner.userId : owner.leadId,
     ]);
-    if (!row?.latest) return;
-    const wait = new Date(row.latest).getTime() + interval * 1000 - now.getTime();
-    if (wait > 0) throw rateLimited('Wait before submitting another assessment.', wait / 1000);
+    assertPaced(row?.latest, interval, now, 'Wait before submitting another assessment.');
   }
 }

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { Context } from '../../graphql/context';
 import type { PreparedSql, PreparedStatement } from '../../db/pg-pool';
 import type { CategoryNode, OptionNode, QuestionNode, TemplateLocale, TemplateNode } from './template.types';
+import { isUuid } from '../../common/ids';
 
 type TemplateRow = Omit<TemplateNode, 'categories'>;
 type CategoryRow = Omit<CategoryNode, 'questions'>;
@@ -41,8 +42,6 @@ const SQL = {
       where status = 'PUBLISHED' and ($1::text is null or locale = $1) order by slug, version desc`,
   ),
 };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function groupBy<T>(rows: readonly T[], key: (row: T) => string, keys: readonly string[]): T[][] {
   const groups = new Map<string, T[]>(keys.map((k) => [k, []]));
@@ -96,7 +95,7 @@ export class TemplateCatalog {
   async byId(id: string, ctx?: Pick<Context, 'loader'>): Promise<TemplateNode | null> {
     const cached = this.published.get(id);
     if (cached) return cached;
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const loaders = this.loaders(ctx);
     const row = await loaders.templates.load(id);
     if (!row) return null;
@@ -119,22 +118,16 @@ export class TemplateCatalog {
   /** A version by slug: the given version, or the latest published one. */
   async bySlug(slug: string, version: number | null | undefined, ctx?: Pick<Context, 'loader'>): Promise<TemplateNode | null> {
     if (slug.length > 64) return null;
-    let id: string | undefined;
-    if (version !== null && version !== undefined) {
-      const key = `${slug}@${version}`;
-      id = this.versionIds.get(key);
-      if (!id) {
-        id = (await this.sql.query<{ id: string }>(SQL.version, [slug, version]))[0]?.id;
-        if (!id) return null;
-        const tree = await this.byId(id, ctx);
-        if (tree?.status === 'PUBLISHED') this.versionIds.set(key, id);
-        return tree;
-      }
-    } else {
-      id = (await this.sql.query<{ id: string }>(SQL.latest, [slug]))[0]?.id;
-      if (!id) return null;
+    if (version === null || version === undefined) {
+      const latest = (await this.sql.query<{ id: string }>(SQL.latest, [slug]))[0]?.id;
+      return latest ? this.byId(latest, ctx) : null;
     }
-    return this.byId(id, ctx);
+    const key = `${slug}@${version}`;
+    const id = this.versionIds.get(key) ?? (await this.sql.query<{ id: string }>(SQL.version, [slug, version]))[0]?.id;
+    if (!id) return null;
+    const tree = await this.byId(id, ctx);
+    if (tree?.status === 'PUBLISHED') this.versionIds.set(key, id);
+    return tree;
   }
 
   /** The latest published version of every template, in one locale or all, by slug. */
@@ -142,15 +135,6 @@ export class TemplateCatalog {
     const rows = await this.sql.query<{ id: string }>(SQL.latestAll, [locale]);
     const trees = await Promise.all(rows.map((r) => this.byId(r.id, ctx)));
     return trees.filter((t): t is TemplateNode => t !== null);
-  }
-
-  /** Finds a question (with its category) in a tree. */
-  static question(tree: TemplateNode, questionId: string): { question: QuestionNode; category: CategoryNode } | null {
-    for (const category of tree.categories) {
-      const question = category.questions.find((q) => q.id === questionId);
-      if (question) return { question, category };
-    }
-    return null;
   }
 }
 

@@ -3,7 +3,7 @@ import { badInput } from '../../common/errors';
 import { Public } from '../../graphql/access';
 import type { Context } from '../../graphql/context';
 import type { AppServices } from '../module';
-import { referencesOf } from './assessment.view';
+import { referencesOf } from './template.index';
 import type { TemplateCatalog } from './template.catalog';
 import { AssessmentTemplateType, QuestionOptionType, QuestionType } from './template.type';
 import { TEMPLATE_LOCALES, type OptionNode, type QuestionNode, type TemplateLocale } from './template.types';

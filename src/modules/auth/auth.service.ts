@@ -3,10 +3,11 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, DomainError, ErrorCode, invalidCredentials, invalidToken } from '../../common/errors';
 import type { Clock } from '../../common/clock';
+import { publicLink } from '../../common/links';
 import type { Config } from '../../config';
 import type { PreparedSql } from '../../db/pg-pool';
 import type { MailMessage } from '../mail/mail.messages';
-import { enqueueDeferredMail, enqueueMail, type DeferredMailHandler } from '../mail/mail.outbox';
+import { enqueueMail, requestDeferredMail, type DeferredMailHandler } from '../mail/mail.outbox';
 import { User } from '../users/user.entity';
 import { assertEmail, assertName, assertUsername, EXISTING_USER, isLiveUser, LIVE_USER, normalizeEmail } from '../users/user.rules';
 import { findLiveUserByEmail, findUserForLogin, replacePasswordHash } from '../users/user.service';
@@ -46,9 +47,7 @@ export class AuthService {
   };
 
   private link(path: string, params: Record<string, string> = {}): string {
-    const url = new URL(path, `${this.deps.config.publicUrl}/`);
-    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    return url.toString();
+    return publicLink(this.deps.config.publicUrl, path, params);
   }
 
   /**
@@ -145,7 +144,7 @@ export class AuthService {
 
   /** Always succeeds; an unverified live account is mailed a fresh link after the response. */
   async resendVerificationEmail(em: EntityManager, rawEmail: string): Promise<true> {
-    await this.deferMail(em, VERIFICATION_REQUEST, rawEmail);
+    await requestDeferredMail(em, VERIFICATION_REQUEST, rawEmail);
     return true;
   }
 
@@ -153,19 +152,6 @@ export class AuthService {
     const user = await findLiveUserByEmail(tx, email);
     if (!user || user.emailVerified || !isLiveUser(user)) return null;
     return this.verificationMessage(tx, user);
-  }
-
-  /**
-   * Queues a deferred email for any well-formed address, with an account or not, and nothing else:
-   * the answer waits for the same one insert either way, and the account's work (lookup, token,
-   * message) happens in the mail worker after the response.
-   */
-  private async deferMail(em: EntityManager, kind: string, rawEmail: string): Promise<void> {
-    const email = normalizeEmail(rawEmail);
-    // Sign-up checks the form of an address, so a malformed one has no account: there is nothing to do.
-    if (!isWellFormedEmail(email)) return;
-    enqueueDeferredMail(em, kind, email);
-    await em.flush();
   }
 
   /**
@@ -202,7 +188,7 @@ export class AuthService {
 
   /** Always succeeds; a live account is mailed a link and a code after the response. */
   async requestPasswordReset(em: EntityManager, rawEmail: string): Promise<true> {
-    await this.deferMail(em, PASSWORD_RESET_REQUEST, rawEmail);
+    await requestDeferredMail(em, PASSWORD_RESET_REQUEST, rawEmail);
     return true;
   }
 
@@ -301,15 +287,6 @@ export class AuthService {
       changedAt: new Date().toISOString(),
       resetUrl: this.link('forgot-password'),
     });
-  }
-}
-
-function isWellFormedEmail(email: string): boolean {
-  try {
-    assertEmail(email);
-    return true;
-  } catch {
-    return false;
   }
 }
 

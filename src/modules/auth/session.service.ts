@@ -13,6 +13,7 @@ import { RefreshToken } from './refresh-token.entity';
 import { Session, type SessionScope } from './session.entity';
 import { LeadSession } from '../leads/lead-session.entity';
 import type { TemplateLocale } from '../assessments/template.types';
+import { isUuid } from '../../common/ids';
 
 const LEAD_SUBJECT = 'lead:';
 
@@ -43,8 +44,6 @@ export interface IssuedTokens {
 }
 
 const SEAL_PURPOSE = 'posture refresh successor v1';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A presented refresh token with its session and the session's user. */
 interface PresentedRow extends UserRow {
   token_id: string;
@@ -105,7 +104,7 @@ export class SessionService {
   /** The lead of a live lead session, from an access token's `sid` and `sub` (`lead:<id>`). */
   async findLiveLead(db: PreparedSql, sessionId: string, subject: string): Promise<LiveLead | null> {
     const leadId = subject.startsWith(LEAD_SUBJECT) ? subject.slice(LEAD_SUBJECT.length) : '';
-    if (!UUID.test(sessionId) || !UUID.test(leadId)) return null;
+    if (!isUuid(sessionId) || !isUuid(leadId)) return null;
     const rows = await db.query<LiveLead>(this.liveLead, [sessionId, leadId, this.clock.now()]);
     return rows[0] ?? null;
   }
@@ -205,7 +204,7 @@ export class SessionService {
 
   /** Revokes one session; true if it was live. */
   async revokeSession(em: EntityManager, sessionId: string, reason: string): Promise<boolean> {
-    if (!UUID.test(sessionId)) return false;
+    if (!isUuid(sessionId)) return false;
     const n = await em.nativeUpdate(Session, { id: sessionId, revokedAt: null }, { revokedAt: this.clock.now(), revokedReason: reason });
     return n > 0;
   }
@@ -225,7 +224,7 @@ export class SessionService {
    * run on nearly every request.
    */
   async findLiveSessionUser(db: PreparedSql, sessionId: string, userId: string): Promise<Readonly<User> | null> {
-    if (!UUID.test(sessionId) || !UUID.test(userId)) return null;
+    if (!isUuid(sessionId) || !isUuid(userId)) return null;
     const snapshots = userSnapshots(db.metadata);
     this.liveSessionUser ??= {
       name: 'posture_live_session_user',

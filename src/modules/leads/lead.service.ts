@@ -2,6 +2,7 @@ import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../../common/clock';
+import { publicLink } from '../../common/links';
 import { randomToken, sha256 } from '../../common/crypto';
 import { invalidToken } from '../../common/errors';
 import type { Config } from '../../config';
@@ -9,11 +10,11 @@ import type { TemplateLocale } from '../assessments/template.types';
 import type { OneTimeTokenService } from '../auth/one-time-token.service';
 import type { ClientMeta, IssuedTokens, LeadTokens, SessionService } from '../auth/session.service';
 import type { MailMessage } from '../mail/mail.messages';
-import { enqueueDeferredMail, enqueueMail, type DeferredMailHandler } from '../mail/mail.outbox';
+import { enqueueMail, requestDeferredMail, type DeferredMailHandler } from '../mail/mail.outbox';
 import { Assessment } from '../assessments/assessment.entity';
 import { Profile } from '../users/profile.entity';
 import { User } from '../users/user.entity';
-import { assertEmail, EXISTING_USER, isLiveUser, normalizeEmail } from '../users/user.rules';
+import { assertEmail, EXISTING_USER, isLiveUser } from '../users/user.rules';
 import { UsernameReservation } from '../users/username-reservation.entity';
 import { Lead } from './lead.entity';
 import type { CaptureLeadInput } from './lead.input';
@@ -70,14 +71,7 @@ export class LeadService {
 
   /** Always true: a login link goes, after the response, to an account or an unconverted lead with the address. */
   async requestLoginLink(em: EntityManager, rawEmail: string): Promise<true> {
-    const email = normalizeEmail(rawEmail);
-    try {
-      assertEmail(email);
-    } catch {
-      return true; // no account or lead can have a malformed address
-    }
-    enqueueDeferredMail(em, LOGIN_LINK_REQUEST, email);
-    await em.flush();
+    await requestDeferredMail(em, LOGIN_LINK_REQUEST, rawEmail);
     return true;
   }
 
@@ -124,9 +118,7 @@ export class LeadService {
       expiresAt: new Date(now + this.deps.config.leads.loginLinkTtl * 1000),
       createdAt: new Date(now),
     });
-    const url = new URL('login', `${this.deps.config.publicUrl}/`);
-    url.searchParams.set('token', token);
-    return url.toString();
+    return publicLink(this.deps.config.publicUrl, 'login', { token });
   }
 
   /**

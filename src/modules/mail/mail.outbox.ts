@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MailMessage } from './mail.messages';
+import { assertEmail, normalizeEmail } from '../users/user.rules';
 import { OutboxEmail } from './outbox-email.entity';
 
 /**
@@ -25,6 +26,23 @@ export const isDeferred = (payload: OutboxPayload): payload is DeferredMail => '
 /** Queues an email in the caller's unit of work, so it commits (or not) with the change that caused it. */
 export function enqueueMail(em: EntityManager, message: MailMessage): OutboxEmail {
   return em.create(OutboxEmail, { template: message.template, recipient: message.to, payload: message });
+}
+
+/**
+ * Requests a deferred email of `kind` for any well-formed address, with an account or not, and
+ * does nothing else: the caller's answer waits for the same one insert either way, and the work
+ * that depends on who has the address (lookups, tokens, the message) happens in the mail worker
+ * after the response. A malformed address can belong to no one, so it is dropped.
+ */
+export async function requestDeferredMail(em: EntityManager, kind: string, rawEmail: string): Promise<void> {
+  const email = normalizeEmail(rawEmail);
+  try {
+    assertEmail(email);
+  } catch {
+    return;
+  }
+  enqueueDeferredMail(em, kind, email);
+  await em.flush();
 }
 
 /** Queues a deferred email of `kind` for `to` in the caller's unit of work (see DeferredMail). */

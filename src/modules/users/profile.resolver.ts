@@ -20,11 +20,11 @@ export class ProfileResolver {
   }
 
   private async view(em: EntityManager, user: Pick<User, 'id' | 'tier'>): Promise<ProfileType> {
-    const profile = await em.findOne(Profile, { user: user.id });
-    const [limit, used] = await Promise.all([
-      this.assessments.accountLimit(em, user),
+    const [profile, used] = await Promise.all([
+      em.findOne(Profile, { user: user.id }),
       this.assessments.countOf(em, { kind: 'user', userId: user.id }),
     ]);
+    const limit = this.assessments.limitFor(user.tier, profile?.assessmentLimit ?? null);
     const fields = profile ?? EMPTY;
     return {
       fullName: fields.fullName,
