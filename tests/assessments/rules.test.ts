@@ -653,9 +653,9 @@ describe('the assessment limit', () => {
     expect(ok(await t.gql(MINE, {}, { token: lead.token })).myAssessments.totalCount).toBe(2);
   });
 
-  it("applies ASSESSMENT_LIMIT_PREMIUM to an account whose tier is 'premium'", async () => {
+  it("applies ASSESSMENT_LIMIT_PREMIUM to an account on the seeded tier 'premium', from its next request", async () => {
     const account = await accountToken(t);
-    await t.sql(`update users set tier = 'premium' where id = ?`, [account.id]);
+    await t.sql(`update users set tier_id = (select id from tiers where name = 'premium') where id = ?`, [account.id]);
     expect(await profileOf(t, account.token)).toEqual({ assessmentLimit: 4, assessmentsRemaining: 4 });
     for (const slug of [SMB, SMB_NB, extra]) await startOn(t, account.token, slug);
     expect(await profileOf(t, account.token)).toEqual({ assessmentLimit: 4, assessmentsRemaining: 1 });

@@ -11,6 +11,7 @@ import { assertPaced, ownedBy, ownerLockKey, RECORD_COLUMNS, toRecord, type Asse
 import type { TemplateCatalog } from './template.catalog';
 import type { TemplateNode } from './template.types';
 import { isUuid } from '../../common/ids';
+import { DEFAULT_TIER_ID } from '../tiers/tier.entity';
 
 export interface AssessmentServiceDeps {
   config: Pick<Config, 'assessments' | 'publicUrl'>;
@@ -30,22 +31,21 @@ export class AssessmentService {
   constructor(private readonly deps: AssessmentServiceDeps) {}
 
   /**
-   * The assessments an owner may start over its lifetime: a profile's override, else its tier's
-   * (free for a tier without one, and for a lead).
+   * The assessments an owner may start over its lifetime: the account's profile override, else its
+   * tier's; a lead has the default tier's. Read from the database on each call, so a tier change
+   * or an override bites on the owner's next request.
    */
-  limitFor(tier: string | null, override: number | null): number {
-    const { limits } = this.deps.config.assessments;
-    return override ?? (tier !== null ? limits[tier] : undefined) ?? limits.free;
-  }
-
-  /** The owner's limit, reading the account's override from its profile. */
-  private async limitOf(db: Db, owner: Owner): Promise<number> {
-    if (owner.kind === 'lead') return this.limitFor(null, null);
-    const [row] = await db.execute<Array<{ override: number | null }>>(
-      `select assessment_limit as override from profiles where user_id = ?`,
-      [owner.userId],
-    );
-    return this.limitFor(owner.viewer.user.tier, row?.override ?? null);
+  async limitOf(db: Db, owner: OwnerRef): Promise<number> {
+    const [row] =
+      owner.kind === 'lead'
+        ? await db.execute<Array<{ n: number }>>(`select assessment_limit as n from tiers where id = ?`, [DEFAULT_TIER_ID])
+        : await db.execute<Array<{ n: number }>>(
+            `select coalesce(p.assessment_limit, t.assessment_limit) as n
+               from users u join tiers t on t.id = u.tier_id left join profiles p on p.user_id = u.id
+              where u.id = ?`,
+            [owner.userId],
+          );
+    return Number(row?.n ?? 0);
   }
 
   /** Assessments that count toward the limit: started, in progress or completed, not deleted. */

@@ -26,15 +26,12 @@ export async function buildDashboard(
   deps: DashboardDeps,
   ctx: Pick<Context, 'loader'>,
 ): Promise<Dashboard> {
-  const [completed, used, [profile]] = await Promise.all([
+  const [completed, used, limit, [profile]] = await Promise.all([
     deps.queries.completed(em, owner),
     deps.assessments.countOf(em, owner),
-    em.execute<Array<{ industry: string | null; assessment_limit: number | null }>>(
-      `select industry, assessment_limit from profiles where user_id = ?`,
-      [owner.userId],
-    ),
+    deps.assessments.limitOf(em, owner),
+    em.execute<Array<{ industry: string | null }>>(`select industry from profiles where user_id = ?`, [owner.userId]),
   ]);
-  const limit = deps.assessments.limitFor(owner.viewer.user.tier, profile?.assessment_limit ?? null);
   const latest = completed.at(-1) ?? null;
 
   // Category averages by name, so versions of one template (and translations) line up.

@@ -69,7 +69,7 @@ export async function consumeRateLimits(
   ctx: Context,
   deps: { limiter: RateLimiter; limits: RateLimitSource },
 ): Promise<Clearable[] | RateLimitExceeded> {
-  const caller = { tier: async () => (await ctx.auth.viewerOrNull())?.user.tier ?? null };
+  const caller = { tier: async () => (await ctx.auth.viewerOrNull())?.user.tierId ?? null };
   const clearable: Clearable[] = [];
   for (const policy of await deps.limits.limitsFor(call.operation, caller)) {
     const identity = await identityFor(policy.scope, ctx, call);

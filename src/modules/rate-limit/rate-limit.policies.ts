@@ -80,6 +80,7 @@ export interface RateLimitOverride {
 
 /** Who is calling, for limits that depend on it; worked out only if a source asks. */
 export interface RateLimitCaller {
+  /** The signed-in caller's tier id; null when anonymous or a lead session. */
   tier(): Promise<string | null>;
 }
 

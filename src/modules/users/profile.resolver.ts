@@ -19,12 +19,13 @@ export class ProfileResolver {
     this.assessments = services.assessments;
   }
 
-  private async view(em: EntityManager, user: Pick<User, 'id' | 'tier'>): Promise<ProfileType> {
-    const [profile, used] = await Promise.all([
+  private async view(em: EntityManager, user: Pick<User, 'id'>): Promise<ProfileType> {
+    const owner = { kind: 'user', userId: user.id } as const;
+    const [profile, used, limit] = await Promise.all([
       em.findOne(Profile, { user: user.id }),
-      this.assessments.countOf(em, { kind: 'user', userId: user.id }),
+      this.assessments.countOf(em, owner),
+      this.assessments.limitOf(em, owner),
     ]);
-    const limit = this.assessments.limitFor(user.tier, profile?.assessmentLimit ?? null);
     const fields = profile ?? EMPTY;
     return {
       fullName: fields.fullName,

@@ -3,7 +3,7 @@ import { OrganisationInput } from './organisation';
 
 @ObjectType('Profile', { simpleResolvers: true, description: 'What an account says about itself and its organisation, and its assessment allowance.' })
 export class ProfileType {
-  @Field(() => Int, { description: 'How many assessments the account may take in all (its tier: free 3, premium 50 by default).' })
+  @Field(() => Int, { description: 'How many assessments the account may take in all: an override set by staff, else the tier limit (free 3, premium 50 by default).' })
   assessmentLimit!: number;
 
   @Field(() => Int, { description: 'How many more it may start: the limit less those started and not deleted.' })

@@ -1,6 +1,7 @@
-import { Entity, Index, Property } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, Property } from '@mikro-orm/core';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../../db/base.entity';
+import { DEFAULT_TIER_ID, Tier } from '../tiers/tier.entity';
 
 export type UserStatus = 'active' | 'disabled' | 'deleted';
 
@@ -12,7 +13,7 @@ export type UserStatus = 'active' | 'disabled' | 'deleted';
   expression: 'create unique index "users_email_live_unique" on "users" ("email") where "deleted_at" is null',
 })
 export class User extends BaseEntity<
-  'emailVerified' | 'emailVerifiedAt' | 'isSuperuser' | 'status' | 'tier' | 'deletedAt' | 'updatedAt' | 'passwordHash'
+  'emailVerified' | 'emailVerifiedAt' | 'isSuperuser' | 'status' | 'tierId' | 'deletedAt' | 'updatedAt' | 'passwordHash'
 > {
   @Field(() => ID, { description: "The account's ID: a UUID that never changes." })
   declare id: string;
@@ -49,8 +50,9 @@ export class User extends BaseEntity<
   @Property({ type: 'string', length: 16, default: 'active' })
   status: UserStatus = 'active';
 
-  @Property({ type: 'string', length: 32, default: 'free' })
-  tier: string = 'free';
+  /** The account's tier, as its id (mapToPk), so the per-request user snapshot carries it as a plain value. */
+  @ManyToOne(() => Tier, { mapToPk: true, fieldName: 'tier_id', default: DEFAULT_TIER_ID, index: 'users_tier_id_index' })
+  tierId: string = DEFAULT_TIER_ID;
 
   @Property({ type: 'datetime', nullable: true })
   deletedAt: Date | null = null;

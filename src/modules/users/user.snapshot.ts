@@ -33,7 +33,7 @@ export class UserSnapshots {
 
   constructor(meta: EntityMetadata<User>) {
     this.columns = meta.props
-      .filter((p) => p.kind === 'scalar' && !p.lazy && !p.hidden && p.persist !== false && p.fieldNames?.length === 1)
+      .filter((p) => (p.kind === 'scalar' || (p.kind === 'm:1' && p.mapToPk)) && !p.lazy && !p.hidden && p.persist !== false && p.fieldNames?.length === 1)
       .map((p) => ({ property: p.name, field: p.fieldNames[0]!, isDate: p.runtimeType === 'Date' }));
     const shadows = this.columns.map((c): [string, PropertyDescriptor] => [c.property, { value: undefined, writable: true }]);
     this.prototype = Object.create(User.prototype, Object.fromEntries(shadows)) as object;
