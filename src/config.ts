@@ -86,6 +86,9 @@ const envSchema = z.object({
   EMAIL_VERIFICATION_TTL: duration('24h'),
   PASSWORD_RESET_TTL: duration('1h'),
   PASSWORD_RESET_CODE_TTL: duration('10m'),
+  INVITATION_TTL: duration('7d'),
+  EMAIL_CHANGE_TTL: duration('24h'),
+  ACCOUNT_RETENTION_DAYS: int(30, 0, 3650),
   ARGON2_MEMORY_KIB: int(19456, 1024),
   ARGON2_TIME_COST: int(2, 1),
   ARGON2_PARALLELISM: int(1, 1, 16),
@@ -165,7 +168,18 @@ export interface Config {
     accessTokenTtl: number;
   };
   sessions: { refreshTtl: number; absoluteTtl: number; graceSeconds: number };
-  tokens: { emailVerificationTtl: number; passwordResetTtl: number; passwordResetCodeTtl: number; maxCodeAttempts: number };
+  tokens: {
+    emailVerificationTtl: number;
+    passwordResetTtl: number;
+    passwordResetCodeTtl: number;
+    maxCodeAttempts: number;
+    /** An invitation link from adminCreateUser (redeemed by resetPassword). */
+    invitationTtl: number;
+    /** The confirmation link of an email change, mailed to the new address. */
+    emailChangeTtl: number;
+  };
+  /** Days a soft-deleted account keeps its email and username (restorable) before it is purged. */
+  accountRetentionDays: number;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   /** `concurrency`: argon2 operations at once; unset, one per core (see PasswordService). */
   hashing: { concurrency?: number; queueLimit: number };
@@ -179,7 +193,8 @@ export interface Config {
   /** Lead capture: how long a lead session lives (it has no refresh token), and an emailed login link. */
   leads: { sessionTtl: number; loginLinkTtl: number };
   /**
-   * Assessments a tier may start over its lifetime (until tiers live in the database), and the
+   * Assessments the seeded tiers `free` and `premium` may start over their lifetime (the database
+   * holds the tiers from then on), and the
    * pacing between new starts and new completed submissions per owner, in seconds (0: none).
    */
   assessments: { limits: Record<string, number>; startInterval: number; submitInterval: number };
@@ -256,7 +271,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       passwordResetTtl: e.PASSWORD_RESET_TTL,
       passwordResetCodeTtl: e.PASSWORD_RESET_CODE_TTL,
       maxCodeAttempts: 3,
+      invitationTtl: e.INVITATION_TTL,
+      emailChangeTtl: e.EMAIL_CHANGE_TTL,
     },
+    accountRetentionDays: e.ACCOUNT_RETENTION_DAYS,
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
     hashing: { concurrency: e.HASH_CONCURRENCY, queueLimit: e.HASH_QUEUE_LIMIT },
     admin:

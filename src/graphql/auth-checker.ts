@@ -8,12 +8,12 @@ export const authChecker: AuthCheckerFn<Context, AccessRule> = async ({ context 
   const principal = await context.auth.principal();
   if (!principal) throw unauthenticated();
   for (const rule of rules) {
-    if (!(rule.scopes ?? ['full']).includes(principal.scope)) throw SCOPE_REFUSALS[principal.scope]();
     for (const role of rule.roles ?? []) {
-      // Roles belong to accounts: a lead session holds none.
-      if (principal.scope === 'lead') throw SCOPE_REFUSALS.lead();
-      if (!ROLES[role].holds(principal)) throw new DomainError(ErrorCode.FORBIDDEN, ROLES[role].refusal);
+      // Roles belong to accounts: a lead session holds none, and is refused like any account
+      // without the role (verifying its address would not open a staff field).
+      if (principal.scope === 'lead' || !ROLES[role].holds(principal)) throw new DomainError(ErrorCode.FORBIDDEN, ROLES[role].refusal);
     }
+    if (!(rule.scopes ?? ['full']).includes(principal.scope)) throw SCOPE_REFUSALS[principal.scope]();
   }
   return true;
 };

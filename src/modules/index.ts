@@ -1,10 +1,12 @@
 import { adminModule } from './admin/admin.module';
+import { auditModule } from './audit/audit.module';
 import { assessmentsModule } from './assessments/assessments.module';
 import { authModule } from './auth/auth.module';
 import { leadsModule } from './leads/leads.module';
 import { mailModule } from './mail/mail.module';
 import { maintenanceModule } from './maintenance/maintenance.module';
 import type { PostureModule } from './module';
+import { tiersModule } from './tiers/tiers.module';
 import { usersModule } from './users/users.module';
 
 /**
@@ -12,6 +14,8 @@ import { usersModule } from './users/users.module';
  * configuration and the test app read. Adding a module is a folder and a line here.
  */
 export const modules: readonly PostureModule[] = [
+  auditModule,
+  tiersModule,
   usersModule,
   mailModule,
   authModule,

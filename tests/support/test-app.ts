@@ -208,3 +208,13 @@ export async function createVerifiedUser(t: TestApp, prefix = 'u') {
   if (login.errors) throw new Error(JSON.stringify(login.errors));
   return { ...account, id: signUp.data!.signUp.user.id as string, tokens: login.data!.logIn as Record<string, string> };
 }
+
+/** A verified, logged-in superuser (promoted in the database, which the next request reads). */
+export async function createSuperuser(t: TestApp, prefix = 'adm') {
+  const user = await createVerifiedUser(t, prefix);
+  await t.sql(`update users set is_superuser = true where id = $1`, [user.id]);
+  return user;
+}
+
+/** The Authorization header of a user made by createVerifiedUser or createSuperuser. */
+export const bearer = (user: { tokens: Record<string, string> }) => ({ token: user.tokens.accessToken });

@@ -2,7 +2,12 @@ import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { BaseEntity } from '../../db/base.entity';
 import { User } from '../users/user.entity';
 
-export type OneTimeTokenPurpose = 'verify_email' | 'reset_password';
+/**
+ * `change_email` proves a new address (the row's `email`) before an account moves to it;
+ * `invitation` is an account made by staff: redeemed by resetPassword, it sets a first password
+ * and verifies the address.
+ */
+export type OneTimeTokenPurpose = 'verify_email' | 'reset_password' | 'change_email' | 'invitation';
 
 /** An emailed link token (and, for resets, a 6-digit code), stored only as hashes: SHA-256 of the token, HMAC of the code. */
 @Entity({ tableName: 'one_time_tokens' })

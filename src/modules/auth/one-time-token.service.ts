@@ -30,21 +30,24 @@ export class OneTimeTokenService {
     return createHmac('sha256', this.codeSecret).update(`${tokenId}:${code}`).digest('hex');
   }
 
-  /** Queues a new token in `em`; a new reset token retires the account's earlier ones. */
+  /**
+   * Queues a new token in `em`; a new reset token retires the account's earlier ones. It proves
+   * `email` (by default the account's own address): a change_email token names the new one.
+   */
   async issue(
     em: EntityManager,
     user: User,
     purpose: OneTimeTokenPurpose,
+    email: string = user.email,
   ): Promise<{ token: string; code?: string; expiresAt: Date }> {
     const now = this.clock.now().getTime();
     const token = randomToken(32);
-    const ttl = purpose === 'verify_email' ? this.config.emailVerificationTtl : this.config.passwordResetTtl;
     const row = em.create(OneTimeToken, {
       user,
       purpose,
-      email: user.email,
+      email,
       tokenHash: sha256(token),
-      expiresAt: new Date(now + ttl * 1000),
+      expiresAt: new Date(now + this.ttlOf(purpose) * 1000),
     });
     if (purpose !== 'reset_password') return { token, expiresAt: row.expiresAt };
 
@@ -53,6 +56,20 @@ export class OneTimeTokenService {
     row.codeHash = this.hashCode(row.id, code);
     row.codeExpiresAt = new Date(now + this.config.passwordResetCodeTtl * 1000);
     return { token, code, expiresAt: row.expiresAt };
+  }
+
+  private ttlOf(purpose: OneTimeTokenPurpose): number {
+    const { config } = this;
+    switch (purpose) {
+      case 'verify_email':
+        return config.emailVerificationTtl;
+      case 'reset_password':
+        return config.passwordResetTtl;
+      case 'change_email':
+        return config.emailChangeTtl;
+      case 'invitation':
+        return config.invitationTtl;
+    }
   }
 
   /** Marks every unused token of a purpose as used. */
