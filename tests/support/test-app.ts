@@ -212,7 +212,7 @@ export async function createVerifiedUser(t: TestApp, prefix = 'u') {
 /** A verified, logged-in superuser (promoted in the database, which the next request reads). */
 export async function createSuperuser(t: TestApp, prefix = 'adm') {
   const user = await createVerifiedUser(t, prefix);
-  await t.sql(`update users set is_superuser = true where id = $1`, [user.id]);
+  await t.sql(`update users set is_superuser = true where id = ?`, [user.id]);
   return user;
 }
 
