@@ -28,7 +28,7 @@ import {
 import type { PreparedSql } from './db/pg-pool';
 import { createContext, type Context } from './graphql/context';
 import { createFormatError } from './graphql/errors';
-import { queryLimitRules } from './graphql/limits';
+import { queryLimitRules, variablePageCost } from './graphql/limits';
 import type { Logger } from './logger';
 import type { AccessTokenService } from './modules/auth/access-token.service';
 import type { SessionService } from './modules/auth/session.service';
@@ -67,7 +67,7 @@ export function createApolloServer(deps: {
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
       subscriptionsRefused,
-      operationGatePlugin(deps.gate),
+      operationGatePlugin({ ...deps.gate, pageCost: variablePageCost(config.graphql) }),
     ],
   });
 }

@@ -7,6 +7,7 @@ import type { RateLimiter } from '../modules/rate-limit/rate-limiter';
 import type { Context } from './context';
 import { rateLimitedError } from './errors';
 import { guardArguments } from './input-guard';
+import type { variablePageCost } from './limits';
 import { collectRootFields, fragmentsOf } from './root-fields';
 
 export interface OperationGateDeps {
@@ -24,12 +25,18 @@ function requestError(err: DomainError, status: number): GraphQLError {
 /**
  * Everything checked before an operation runs, in order, once per root field occurrence (aliases
  * and fragments included), from what each field declares:
+ * 0. the query's cost with page sizes given as variables counted (the validation rule cannot);
  * 1. its arguments: no NUL or control characters reach a lookup;
  * 2. its rate limits: every alias counts, and a limited request fails whole with 429;
  * 3. hashing admission: while the hashing queue is full, hashing operations are refused with 429.
  * One plugin, because Apollo runs the plugins' hooks side by side and the order matters.
  */
-export function operationGatePlugin(deps: OperationGateDeps): ApolloServerPlugin<Context> {
+export function operationGatePlugin(
+  deps: OperationGateDeps & {
+    /** The cost check once variables are known (see variablePageCost). */
+    pageCost: ReturnType<typeof variablePageCost>;
+  },
+): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       const clearOnSuccess = new Map<string, Clearable[]>();
@@ -39,6 +46,10 @@ export function operationGatePlugin(deps: OperationGateDeps): ApolloServerPlugin
           const root: GraphQLObjectType | null | undefined =
             operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'query' ? schema.getQueryType() : null;
           if (!root) return;
+          const [tooCostly] = deps.pageCost(schema, document, request.variables ?? {});
+          if (tooCostly) {
+            throw new GraphQLError(tooCostly.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+          }
           const calls: Array<FieldCall & { responseKey: string }> = [];
           for (const node of collectRootFields(operation, fragmentsOf(document))) {
             const field = root.getFields()[node.name.value];

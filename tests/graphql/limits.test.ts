@@ -73,6 +73,15 @@ describe('with the default settings', () => {
       expectRefused(await app().gql(costly), 'GRAPHQL_VALIDATION_FAILED', /cost limit of 5000/i);
     });
 
+    it('count a page size given as a variable the same as one written inline', async () => {
+      const page = (first: string) => `myAssessments(first: ${first}) { edges { node { id status startedAt completedAt percentageScore riskLevel template { id name categories { id name questions { id text } } } } } }`;
+      const inline = `{ ${page('100')} }`;
+      expectRefused(await app().gql(inline), 'GRAPHQL_VALIDATION_FAILED', /cost limit of 5000/i);
+      expectRefused(await app().gql(`query ($n: Int) { ${page('$n')} }`, { n: 100 }), 'GRAPHQL_VALIDATION_FAILED', /cost limit of 5000/i);
+      // A small page still passes the limits (and then meets the session check).
+      expect(codes(await app().gql(`query ($n: Int) { ${page('$n')} }`, { n: 2 }))).toEqual(['UNAUTHENTICATED']);
+    });
+
     it('refuse more than 2000 tokens', async () => {
       expectRefused(await app().gql(`{ me { ${'id '.repeat(2100)}} }`), 'GRAPHQL_PARSE_FAILED', /Document contains more tha[nt] 2000 tokens/);
     });
