@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sha256 } from '../../common/crypto';
-import { badInput, notFound } from '../../common/errors';
+import { notFound } from '../../common/errors';
+import { decodeCursor, pageSize } from '../../graphql/connection';
 import { ownerOf, type Owner } from '../../graphql/access';
 import type { Principal } from '../../graphql/context';
-import { ownedBy, RECORD_COLUMNS, toRecord, type AssessmentRecord } from './assessment.record';
+import { ownedBy, RECORD_COLUMNS, toRecord, type AssessmentRecord, type OwnerRef } from './assessment.record';
 import { isUuid } from '../../common/ids';
 
 type Db = Pick<EntityManager, 'execute'>;
@@ -12,17 +13,6 @@ export interface AssessmentPage {
   totalCount: number;
   hasNextPage: boolean;
   hasPreviousPage: boolean;
-}
-
-/** An opaque cursor: the position of a record in newest-first order. */
-export const cursorOf = (r: Pick<AssessmentRecord, 'createdAt' | 'id'>) =>
-  Buffer.from(`${r.createdAt.toISOString()}|${r.id}`).toString('base64url');
-
-function parseCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) throw badInput('after', 'after: not a cursor from this list.');
-  return { createdAt, id };
 }
 
 /** Reads of assessments: each through its owner, or for staff. */
@@ -41,17 +31,16 @@ export class AssessmentQueries {
   }
 
   /** One page of the owner's assessments, newest first, with the total. */
-  async page(db: Db, owner: Owner, first: number | null | undefined, after: string | null | undefined): Promise<AssessmentPage> {
-    const limit = first ?? 20;
-    if (!Number.isInteger(limit) || limit < 0 || limit > 100) throw badInput('first', 'first: between 0 and 100.');
+  async page(db: Db, owner: OwnerRef, first: number | null | undefined, after: string | null | undefined): Promise<AssessmentPage> {
+    const limit = pageSize(first);
     const own = ownedBy(owner);
-    const position = after ? parseCursor(after) : null;
+    const position = after ? decodeCursor(after) : null;
     const [rows, [count]] = await Promise.all([
       db.execute<Array<Record<string, unknown>>>(
         `select ${RECORD_COLUMNS} from assessments a
           where ${own.sql} and a.deleted_at is null ${position ? 'and (a.created_at, a.id) < (?, ?)' : ''}
           order by a.created_at desc, a.id desc limit ?`,
-        position ? [own.param, position.createdAt, position.id, limit + 1] : [own.param, limit + 1],
+        position ? [own.param, new Date(position.at), position.id, limit + 1] : [own.param, limit + 1],
       ),
       db.execute<Array<{ n: string | number }>>(`select count(*) as n from assessments a where ${own.sql} and a.deleted_at is null`, [
         own.param,

@@ -3,7 +3,6 @@ import { Authorized, CurrentOwner, CurrentViewer, Public, type Owner } from '../
 import type { Context, Viewer } from '../../graphql/context';
 import type { AppServices } from '../module';
 import type { AssessmentQueries } from './assessment.queries';
-import { cursorOf } from './assessment.queries';
 import type { AssessmentRecord } from './assessment.record';
 import type { AssessmentService } from './assessment.service';
 import type { SubmissionService } from './submission.service';
@@ -24,6 +23,7 @@ import { buildDashboard } from './dashboard';
 import type { TemplateCatalog } from './template.catalog';
 import { settleCaller } from './template.resolver';
 import { AssessmentTemplateType } from './template.type';
+import { connectionOf, encodeCursor } from '../../graphql/connection';
 import type { TemplateNode } from './template.types';
 
 const asType = (record: AssessmentRecord) => record as unknown as AssessmentType;
@@ -63,17 +63,7 @@ export class AssessmentResolver {
     @Ctx() ctx: Context,
   ): Promise<AssessmentConnection> {
     const page = await this.queries.page(ctx.em, owner, first, after);
-    const edges = page.records.map((r) => ({ cursor: cursorOf(r), node: asType(r) }));
-    return {
-      edges,
-      totalCount: page.totalCount,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: page.hasPreviousPage,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return connectionOf(page, (r) => encodeCursor(r.createdAt, r.id), asType);
   }
 
   @Authorized()

@@ -1,5 +1,6 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { MaxLength } from '../../graphql/input-guard';
+import { connectionType, type Connection } from '../../graphql/connection';
 import type { AssessmentStatus } from './assessment.entity';
 import { AssessmentTemplateType, CategoryType, QuestionOptionType, QuestionType, RiskLevelEnum } from './template.type';
 import type { RiskLevel } from './template.types';
@@ -147,41 +148,14 @@ export class SharedAssessmentType {
   templateName!: string;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Where a page of a connection sits in the whole list (Relay).' })
-export class PageInfo {
-  @Field(() => String, { nullable: true, description: 'The cursor of the last edge; null for an empty page.' })
-  endCursor!: string | null;
-
-  @Field({ description: 'True when more edges follow: ask again with `after: endCursor`.' })
-  hasNextPage!: boolean;
-
-  @Field({ description: 'True when edges come before this page (it was asked for with `after`).' })
-  hasPreviousPage!: boolean;
-
-  @Field(() => String, { nullable: true, description: 'The cursor of the first edge; null for an empty page.' })
-  startCursor!: string | null;
-}
-
-@ObjectType({ simpleResolvers: true, description: 'An assessment in a list.' })
-export class AssessmentEdge {
-  @Field({ description: 'Opaque; pass it as `after` to continue after this edge.' })
-  cursor!: string;
-
-  @Field(() => AssessmentType, { description: 'The assessment.' })
-  node!: AssessmentType;
-}
-
-@ObjectType({ simpleResolvers: true, description: 'A page of assessments, newest first (Relay connection).' })
-export class AssessmentConnection {
-  @Field(() => [AssessmentEdge], { description: 'The assessments of this page.' })
-  edges!: AssessmentEdge[];
-
-  @Field(() => PageInfo, { description: 'Where this page sits.' })
-  pageInfo!: PageInfo;
-
-  @Field(() => Int, { description: 'How many assessments there are in all.' })
-  totalCount!: number;
-}
+export const AssessmentConnection = connectionType<AssessmentType>('Assessment', () => AssessmentType, {
+  edge: 'An assessment in a list.',
+  node: 'The assessment.',
+  page: 'A page of assessments, newest first (Relay connection).',
+  edges: 'The assessments of this page.',
+  total: 'How many assessments there are in all.',
+});
+export type AssessmentConnection = Connection<AssessmentType>;
 
 @ObjectType({ simpleResolvers: true, description: 'What startAssessment returns.' })
 export class StartAssessmentPayload {
