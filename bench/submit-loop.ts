@@ -5,6 +5,7 @@
  *
  *   begin
  *   select id, status, answers from assessments where id = $1 and user_id = $2 and deleted_at is null for update
+ *   with event as (insert into audit_events …)   -- the assessment.completed event, as Posture writes it
  *   update assessments set status = 'COMPLETED', answers, total_score, max_possible_score, percentage_score,
  *          risk_level, category_scores, recommendations, insights, completed_at, attestation where id = $1
  *   commit
@@ -20,6 +21,7 @@
 import pg from 'pg';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../src/db/embedded';
 import { createLogger } from '../src/logger';
+import { eventInsertSql, eventValues, originFrom } from '../src/modules/audit/audit';
 import { percentile } from './stats';
 
 /** What the update writes, in its parameter order after the id: the text Posture sends for each. */
@@ -62,7 +64,8 @@ const LOCK = {
 };
 const UPDATE = {
   name: 'raw_submit_update',
-  text: `update assessments set status = 'COMPLETED', answers = $2, total_score = $3, max_possible_score = $4, percentage_score = $5,
+  text: `with completed as (${eventInsertSql(12)})
+         update assessments set status = 'COMPLETED', answers = $2, total_score = $3, max_possible_score = $4, percentage_score = $5,
                 risk_level = $6, category_scores = $7, recommendations = $8, insights = $9, completed_at = $10, attestation = $11
           where id = $1`,
 };
@@ -86,7 +89,15 @@ async function submitOne(id: string, userId: string): Promise<boolean> {
     const v = values;
     await client.query({
       ...UPDATE,
-      values: [id, v.answers, v.totalScore, v.maxPossibleScore, v.percentageScore, v.riskLevel, v.categoryScores, v.recommendations, v.insights, new Date(), v.attestation],
+      values: [
+        ...[id, v.answers, v.totalScore, v.maxPossibleScore, v.percentageScore, v.riskLevel, v.categoryScores, v.recommendations, v.insights, new Date(), v.attestation],
+        ...eventValues(originFrom({ ip: '127.0.0.1', userAgent: 'bench' }, userId), {
+          action: 'assessment.completed',
+          targetType: 'assessment',
+          targetId: id,
+          changes: { percentageScore: v.percentageScore, riskLevel: v.riskLevel },
+        }),
+      ],
     });
     await client.query('commit');
     return true;

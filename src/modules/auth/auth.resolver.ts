@@ -31,7 +31,7 @@ export class AuthResolver {
     @Arg('input', { description: 'The new account.' }) input: SignUpInput,
     @Ctx() ctx: Context,
   ): Promise<SignUpPayload> {
-    return { user: await this.auth.signUp(ctx.em, input) };
+    return { user: await this.auth.signUp(ctx.em, input, ctx.meta) };
   }
 
   @Public()
@@ -44,7 +44,7 @@ export class AuthResolver {
     @Arg('token', { description: 'The `token` parameter of the link in the verification email.' }) token: string,
     @Ctx() ctx: Context,
   ): Promise<boolean> {
-    return this.auth.verifyEmail(ctx.em, token);
+    return this.auth.verifyEmail(ctx.em, token, ctx.meta);
   }
 
   @Public()
@@ -87,7 +87,7 @@ export class AuthResolver {
     @Arg('refreshToken', { description: 'The refresh token of the latest AuthPayload of the session.' }) refreshToken: string,
     @Ctx() ctx: Context,
   ): Promise<AuthPayload> {
-    return this.sessions.refresh(ctx.em, refreshToken);
+    return this.sessions.refresh(ctx.em, refreshToken, ctx.meta);
   }
 
   @Public()
@@ -102,17 +102,14 @@ export class AuthResolver {
   ): Promise<boolean> {
     const viewer = await ctx.auth.viewerOrNull();
     if (!refreshToken && !viewer) throw unauthenticated();
-    const fromRefresh = refreshToken ? await this.sessions.sessionIdOf(ctx.em, refreshToken) : null;
-    for (const sessionId of new Set([fromRefresh, viewer?.sessionId])) {
-      if (sessionId) await this.sessions.revokeSession(ctx.em, sessionId, 'log_out');
-    }
+    await this.sessions.logOut(ctx.em, refreshToken, viewer && { userId: viewer.user.id, sessionId: viewer.sessionId }, ctx.meta);
     return true;
   }
 
   @Authorized()
   @Mutation(() => Boolean, { description: 'Ends every session of the signed-in user, this one included. Errors: UNAUTHENTICATED.' })
   async logOutEverywhere(@CurrentViewer() viewer: Viewer, @Ctx() ctx: Context): Promise<boolean> {
-    await this.sessions.revokeAllSessions(ctx.em, viewer.user.id, 'log_out_everywhere');
+    await this.sessions.logOutEverywhere(ctx.em, viewer.user.id, ctx.meta);
     return true;
   }
 
@@ -140,7 +137,7 @@ export class AuthResolver {
     @Arg('input', { description: 'The token, or the email and code, with the new password.' }) input: ResetPasswordInput,
     @Ctx() ctx: Context,
   ): Promise<boolean> {
-    return this.auth.resetPassword(ctx.em, input);
+    return this.auth.resetPassword(ctx.em, input, ctx.meta);
   }
 
   @Authorized()

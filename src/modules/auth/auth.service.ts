@@ -6,6 +6,7 @@ import type { Clock } from '../../common/clock';
 import { publicLink } from '../../common/links';
 import type { Config } from '../../config';
 import type { PreparedSql } from '../../db/pg-pool';
+import { audit, auditNow, originFrom } from '../audit/audit';
 import type { MailMessage } from '../mail/mail.messages';
 import { enqueueMail, requestDeferredMail, type DeferredMailHandler } from '../mail/mail.outbox';
 import { User } from '../users/user.entity';
@@ -55,7 +56,7 @@ export class AuthService {
    * account gets a "someone tried to sign up" email, and the caller the same answer as for a new
    * account; only a taken username is reported (usernames are public).
    */
-  async signUp(em: EntityManager, input: SignUpInput): Promise<User> {
+  async signUp(em: EntityManager, input: SignUpInput, meta: ClientMeta): Promise<User> {
     this.deps.passwords.assertCapacity();
     const email = assertEmail(input.email);
     const username = assertUsername(input.username);
@@ -66,7 +67,7 @@ export class AuthService {
 
     for (let attempt = 0; ; attempt++) {
       try {
-        return await em.transactional((tx) => this.createAccount(tx, { email, username, name, passwordHash }));
+        return await em.transactional((tx) => this.createAccount(tx, { email, username, name, passwordHash }, meta));
       } catch (err) {
         const constraint = err instanceof UniqueConstraintViolationException ? (err as { constraint?: string }).constraint : undefined;
         if (constraint === 'users_username_unique' || constraint === 'username_reservations_pkey') throw usernameTaken();
@@ -80,6 +81,7 @@ export class AuthService {
   private async createAccount(
     tx: EntityManager,
     fields: { email: string; username: string; name: string; passwordHash: string },
+    meta: ClientMeta,
   ): Promise<User> {
     const now = new Date();
     const taken =
@@ -93,20 +95,25 @@ export class AuthService {
         username: fields.username,
         expiresAt: new Date(now.getTime() + RESERVATION_DAYS * 86400_000),
       });
-      const verifyUrl = existing.emailVerified ? undefined : await this.verificationLink(tx, existing);
-      enqueueMail(tx, {
-        template: 'sign-up-attempt',
-        to: existing.email,
-        name: existing.name,
-        logInUrl: this.link('log-in'),
-        resetUrl: this.link('forgot-password'),
-        verifyUrl,
-      });
+      // A deleted account holds its address until it is purged: the same answer, but no mail,
+      // since its owner asked to be gone and nothing in it would work.
+      if (!existing.deletedAt) {
+        const verifyUrl = existing.emailVerified ? undefined : await this.verificationLink(tx, existing);
+        enqueueMail(tx, {
+          template: 'sign-up-attempt',
+          to: existing.email,
+          name: existing.name,
+          logInUrl: this.link('log-in'),
+          resetUrl: this.link('forgot-password'),
+          verifyUrl,
+        });
+      }
       // Looks like a new account and is not one: nothing is stored under this id.
       return Object.assign(new User(), { ...fields, id: randomUUID(), createdAt: now, passwordHash: undefined });
     }
 
     const user = tx.create(User, fields);
+    audit(tx, originFrom(meta, user.id), { action: 'user.signed_up', targetType: 'user', targetId: user.id });
     await this.queueVerificationEmail(tx, user);
     return user;
   }
@@ -130,10 +137,12 @@ export class AuthService {
     return this.link('verify-email', { token });
   }
 
-  async verifyEmail(em: EntityManager, token: string): Promise<true> {
+  async verifyEmail(em: EntityManager, token: string, meta: ClientMeta): Promise<true> {
     await em.transactional(async (tx) => {
       const redeemed = await this.deps.oneTimeTokens.redeem(tx, token, 'verify_email');
       if (!redeemed) throw invalidToken();
+      // Written at commit: a refusal below rolls it back with the rest.
+      audit(tx, originFrom(meta, redeemed.userId), { action: 'user.verified', targetType: 'user', targetId: redeemed.userId });
       const user = await tx.findOne(User, { id: redeemed.userId, ...EXISTING_USER });
       // The token proves the address it was sent to, not whatever the account uses now.
       if (!user || user.email !== redeemed.email) throw invalidToken();
@@ -162,28 +171,42 @@ export class AuthService {
   async logIn(input: LogInInput, meta: ClientMeta): Promise<IssuedTokens> {
     const { passwords, sessions, sql, clock } = this.deps;
     passwords.assertCapacity();
-    if ([...input.password].length > PASSWORD_MAX) throw invalidCredentials();
+    if ([...input.password].length > PASSWORD_MAX) return this.refuseLogIn(meta, null, 'password_too_long');
     const found = await findUserForLogin(sql, input.usernameOrEmail);
     if (!found) {
       await passwords.verifyDummy(input.password);
-      throw invalidCredentials();
+      return this.refuseLogIn(meta, null, 'unknown_account');
     }
     const { user, passwordHash } = found;
     if (passwordHash === null) {
       // An account made by a login link has no password yet: the same work, the same answer.
       await passwords.verifyDummy(input.password);
-      throw invalidCredentials();
+      return this.refuseLogIn(meta, user.id, 'no_password');
     }
-    if (!(await passwords.verify(passwordHash, input.password)) || !isLiveUser(user)) {
-      throw invalidCredentials();
-    }
+    if (!(await passwords.verify(passwordHash, input.password))) return this.refuseLogIn(meta, user.id, 'wrong_password');
+    if (!isLiveUser(user)) return this.refuseLogIn(meta, user.id, 'not_active');
     if (!user.emailVerified) {
-      throw new DomainError(ErrorCode.EMAIL_NOT_VERIFIED, 'Confirm your email address before logging in.');
+      return this.refuseLogIn(meta, user.id, 'not_verified', new DomainError(ErrorCode.EMAIL_NOT_VERIFIED, 'Confirm your email address before logging in.'));
     }
     if (passwords.needsRehash(passwordHash)) {
       await replacePasswordHash(sql, user.id, passwordHash, await passwords.hash(input.password), clock.now());
     }
     return sessions.start(sql, user, meta);
+  }
+
+  /**
+   * Records a refused logIn (`user.login_failed`: no actor, the account as target when there is
+   * one, the reason; never the password or the name typed) and throws `error`. Every refusal after
+   * the lookup writes this one row, so known and unknown accounts still take the same time.
+   */
+  private async refuseLogIn(meta: ClientMeta, userId: string | null, reason: LogInFailure, error = invalidCredentials()): Promise<never> {
+    await auditNow(this.deps.sql, originFrom(meta, null), {
+      action: 'user.login_failed',
+      targetType: userId ? 'user' : undefined,
+      targetId: userId,
+      changes: { reason },
+    });
+    throw error;
   }
 
   /** Always succeeds; a live account is mailed a link and a code after the response. */
@@ -212,7 +235,7 @@ export class AuthService {
    * Sets a new password from an emailed link token or code. Ends every session and does not log in.
    * Succeeding also confirms the email address, since the secret was delivered there.
    */
-  async resetPassword(em: EntityManager, input: ResetPasswordInput): Promise<true> {
+  async resetPassword(em: EntityManager, input: ResetPasswordInput, meta: ClientMeta): Promise<true> {
     const byToken = Boolean(input.token);
     if (byToken === Boolean(input.email || input.code) || (!byToken && !(input.email && input.code))) {
       throw badInput('token', 'Give either token, or email and code.');
@@ -225,7 +248,10 @@ export class AuthService {
       let userId: string;
       let email: string;
       if (byToken) {
-        const redeemed = await this.deps.oneTimeTokens.redeem(tx, input.token!, 'reset_password');
+        // An invitation (adminCreateUser) is redeemed here too: it sets the first password.
+        const redeemed =
+          (await this.deps.oneTimeTokens.redeem(tx, input.token!, 'reset_password')) ??
+          (await this.deps.oneTimeTokens.redeem(tx, input.token!, 'invitation'));
         if (!redeemed) return 'invalid';
         ({ userId, email } = redeemed);
       } else {
@@ -236,6 +262,7 @@ export class AuthService {
         if (!check.ok) return 'invalid';
         ({ userId, email } = check.token);
       }
+      audit(tx, originFrom(meta, userId), { action: 'user.password_reset', targetType: 'user', targetId: userId });
       const user = await tx.findOne(User, { id: userId, ...LIVE_USER });
       if (!user || user.email !== email) throw invalidToken();
       assertAcceptablePassword(input.newPassword, 'newPassword', { email: user.email, username: user.username });
@@ -243,6 +270,7 @@ export class AuthService {
       user.passwordHash = passwordHash;
       user.emailVerifiedAt ??= new Date();
       await this.deps.oneTimeTokens.retire(tx, user.id, 'reset_password');
+      await this.deps.oneTimeTokens.retire(tx, user.id, 'invitation');
       await this.deps.sessions.revokeAllSessions(tx, user.id, 'password_reset');
       this.passwordChangedMail(tx, user);
       return 'done';
@@ -265,6 +293,7 @@ export class AuthService {
     const passwordHash = await this.deps.passwords.hash(input.newPassword);
 
     const tokens = await em.transactional(async (tx) => {
+      audit(tx, originFrom(meta, userId), { action: 'user.password_changed', targetType: 'user', targetId: userId });
       // Only over the hash that was checked: a change that raced this one (a first password set
       // twice at once, say) has made that proof stale.
       const replaced = await tx.nativeUpdate(User, { id: userId, passwordHash: current }, { passwordHash, updatedAt: new Date() });
@@ -289,6 +318,9 @@ export class AuthService {
     });
   }
 }
+
+/** Why a logIn was refused, as `changes.reason` of its `user.login_failed` event. */
+type LogInFailure = 'password_too_long' | 'unknown_account' | 'no_password' | 'wrong_password' | 'not_active' | 'not_verified';
 
 const usernameTaken = () =>
   new DomainError(ErrorCode.CONFLICT, 'This username is taken.', { field: 'username' });

@@ -14,6 +14,7 @@ import { Session, type SessionScope } from './session.entity';
 import { LeadSession } from '../leads/lead-session.entity';
 import type { TemplateLocale } from '../assessments/template.types';
 import { isUuid } from '../../common/ids';
+import { audit, eventInsertSql, eventValues, originFrom } from '../audit/audit';
 
 const LEAD_SUBJECT = 'lead:';
 
@@ -57,12 +58,13 @@ interface PresentedRow extends UserRow {
   revoked_at: string | Date | null;
 }
 
-/** A session and its first refresh token, in one statement (so in one transaction). */
+/** A session, its first refresh token and the login's audit event, in one statement (so in one transaction). */
 const START_SESSION: PreparedStatement = {
   name: 'posture_start_session',
   text: `with session as (
            insert into sessions (id, created_at, user_id, scope, expires_at, last_used_at, user_agent, ip)
-           values ($1, $5, $2, $3, $4, $5, $6, $7) returning id)
+           values ($1, $5, $2, $3, $4, $5, $6, $7) returning id),
+         logged_in as (${eventInsertSql(11)})
          insert into refresh_tokens (id, created_at, session_id, token_hash, expires_at)
          select $8, $5, session.id, $9, $10 from session`,
 };
@@ -118,8 +120,9 @@ export class SessionService {
   private liveSessionUser: PreparedStatement | undefined;
 
   /**
-   * Starts a session (a new family) at once: the session and its first refresh token in one
-   * statement, outside any unit of work (logIn's path). Inside a transaction, use `startIn`.
+   * Starts a session (a new family) at once and records the login (`user.logged_in`): the session,
+   * its first refresh token and the event in one statement, outside any unit of work (logIn's
+   * path). Inside a transaction, use `startIn`.
    */
   async start(db: PreparedSql, user: Readonly<User>, meta: ClientMeta, scope: SessionScope = 'full'): Promise<IssuedTokens> {
     const family = this.newFamily(meta);
@@ -135,6 +138,7 @@ export class SessionService {
       randomUUID(),
       sha256(family.refreshToken),
       family.refreshExpiresAt,
+      ...eventValues(originFrom(meta, user.id), { action: 'user.logged_in', targetType: 'user', targetId: user.id, changes: { sessionId } }),
     ]);
     return this.withAccessToken(user, sessionId, scope, family.refreshToken, family.refreshExpiresAt);
   }
@@ -170,9 +174,10 @@ export class SessionService {
 
   /**
    * Rotates a refresh token. The current token yields a successor once; a retry of the immediate
-   * parent within the grace window yields that same successor; any other replay revokes the family.
+   * parent within the grace window yields that same successor; any other replay revokes the family
+   * (`session.reuse_detected`, the account whose token it was as actor).
    */
-  async refresh(em: EntityManager, presented: string): Promise<IssuedTokens> {
+  async refresh(em: EntityManager, presented: string, meta: ClientMeta): Promise<IssuedTokens> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = await this.findPresented(em, presented);
       const now = this.clock.now().getTime();
@@ -196,7 +201,10 @@ export class SessionService {
           return this.withAccessToken(user, row.session_id, row.scope, successor, new Date(current.token_expires_at));
         }
       }
-      await this.revokeSession(em, row.session_id, 'refresh_token_reuse');
+      await em.transactional(async (tx) => {
+        if (!(await this.revokeSession(tx, row.session_id, 'refresh_token_reuse'))) return;
+        audit(tx, originFrom(meta, row.id), { action: 'session.reuse_detected', targetType: 'session', targetId: row.session_id });
+      });
       throw invalidToken();
     }
     throw invalidToken();
@@ -214,9 +222,31 @@ export class SessionService {
     return em.nativeUpdate(Session, { user: userId, revokedAt: null }, { revokedAt: this.clock.now(), revokedReason: reason });
   }
 
-  /** The session a refresh token belongs to, whatever its state (for log-out). */
-  async sessionIdOf(em: EntityManager, refreshToken: string): Promise<string | null> {
-    return (await this.findPresented(em, refreshToken))?.session_id ?? null;
+  /**
+   * Ends the session of `refreshToken` (whatever its state) and the caller's own, when signed in:
+   * usually the same one. Each that was live is recorded (`session.logged_out`, its account as actor).
+   */
+  async logOut(em: EntityManager, refreshToken: string | null | undefined, caller: { userId: string; sessionId: string } | null, meta: ClientMeta): Promise<void> {
+    const presented = refreshToken ? await this.findPresented(em, refreshToken) : null;
+    const owners = new Map<string, string>(); // session id → its account
+    if (presented) owners.set(presented.session_id, presented.id);
+    if (caller) owners.set(caller.sessionId, caller.userId);
+    await em.transactional(async (tx) => {
+      for (const [sessionId, userId] of owners) {
+        if (await this.revokeSession(tx, sessionId, 'log_out')) {
+          audit(tx, originFrom(meta, userId), { action: 'session.logged_out', targetType: 'session', targetId: sessionId });
+        }
+      }
+    });
+  }
+
+  /** Ends every session of the account, and records it (`session.revoked`, with the count); returns how many were live. */
+  logOutEverywhere(em: EntityManager, userId: string, meta: ClientMeta): Promise<number> {
+    return em.transactional(async (tx) => {
+      const count = await this.revokeAllSessions(tx, userId, 'log_out_everywhere');
+      audit(tx, originFrom(meta, userId), { action: 'session.revoked', targetType: 'user', targetId: userId, changes: { count } });
+      return count;
+    });
   }
 
   /**
