@@ -6,7 +6,8 @@
  * connections and the prepared-statement pool alike, each call one statement on the wire (a
  * named or unnamed extended-protocol query, or a simple query; Posture sends no multi-statement
  * strings on these paths). Both copies of pg in node_modules are patched (MikroORM carries its own).
- * The patch only counts and remembers the statement's text, then calls the original.
+ * The patch only counts and remembers the statement's text, then calls the original. Statements
+ * named `posture_background_…` run on a timer, not for a request, and are not counted.
  *
  * GET /statements?from=N → {"count": total so far, "statements": [texts of statement N and later]}.
  */
@@ -37,6 +38,9 @@ function patch(file: string): void {
   if (proto.__benchCounted) return;
   const original = proto.query;
   proto.query = function (this: unknown, ...args: unknown[]) {
+    // Timers' statements (the tier-limits poll) are nobody's request: not counted.
+    const name = (args[0] as { name?: unknown } | null)?.name;
+    if (typeof name === 'string' && name.startsWith('posture_background_')) return original.apply(this, args);
     count++;
     recent.push(textOf(args[0]).replace(/\s+/g, ' ').slice(0, 160));
     if (recent.length > KEEP) recent.splice(0, recent.length - KEEP);

@@ -21,7 +21,7 @@ import type { MailWorker } from './modules/mail/mail.worker';
 import type { CleanupJob } from './modules/maintenance/cleanup.job';
 import type { AppServices, ModuleContext, PostureModule, ResolverClass, Worker } from './modules/module';
 import { EdgeGate } from './modules/rate-limit/edge-block';
-import { ConfiguredRateLimits } from './modules/rate-limit/rate-limit.policies';
+import { TieredRateLimits } from './modules/rate-limit/tiered-rate-limits';
 import { RateLimiter } from './modules/rate-limit/rate-limiter';
 import { createApolloServer, createRequestListener } from './server';
 
@@ -124,7 +124,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         return resolvers.get(cls);
       },
     }, list);
-    const limits = new ConfiguredRateLimits(schema, config.rateLimits);
+    // The declared limits, each signed-in caller's tier limits over them, RATE_LIMITS over both.
+    const limits = new TieredRateLimits(schema, config.rateLimits, services.tierLimits);
     const edgeGate = new EdgeGate(limiter.edgeBlocks, { parse: { maxTokens: config.graphql.maxTokens } });
 
     const httpServer = http.createServer({ keepAliveTimeout: 5000, requestTimeout: 30_000 });

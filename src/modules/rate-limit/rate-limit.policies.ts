@@ -85,8 +85,8 @@ export interface RateLimitCaller {
 }
 
 /**
- * Where the limits in force come from. Today: the declarations with `RATE_LIMITS` applied. Tiers
- * with limits editable at run time will be another source behind the same interface.
+ * Where the limits in force come from: ConfiguredRateLimits (the declarations with `RATE_LIMITS`
+ * applied), or TieredRateLimits, which puts each signed-in caller's tier limits between the two.
  */
 export interface RateLimitSource {
   limitsFor(operation: string, caller: RateLimitCaller): readonly RateLimitPolicy[] | Promise<readonly RateLimitPolicy[]>;

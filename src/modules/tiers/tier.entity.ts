@@ -1,4 +1,4 @@
-import { Entity, ManyToOne, Property, Unique, type Ref } from '@mikro-orm/core';
+import { Entity, ManyToOne, PrimaryKey, Property, Unique, type Ref } from '@mikro-orm/core';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../../db/base.entity';
 
@@ -16,7 +16,7 @@ export const PREMIUM_TIER_ID = '00000000-0000-4000-8000-000000000002';
 @ObjectType('Tier', { simpleResolvers: true, description: 'A class of account, with its assessment limit and rate limits.' })
 @Entity({ tableName: 'tiers' })
 export class Tier extends BaseEntity<'updatedAt'> {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The tier's ID; `free` and `premium` have fixed ones." })
   declare id: string;
 
   @Field({ description: 'Unique, 2–32 characters.' })
@@ -44,7 +44,7 @@ export class TierRateLimit extends BaseEntity<'updatedAt'> {
   @ManyToOne(() => Tier, { ref: true, deleteRule: 'cascade' })
   tier!: Ref<Tier>;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: "The rate limit's ID." })
   declare id: string;
 
   @Field({ description: 'The operation: a root field of the API, by name.' })
@@ -61,4 +61,18 @@ export class TierRateLimit extends BaseEntity<'updatedAt'> {
 
   @Property({ type: 'datetime', onUpdate: () => new Date() })
   updatedAt: Date = new Date();
+}
+
+/**
+ * One row (id 1) whose version every change to tiers or their rate limits bumps, in the change's
+ * transaction. Each instance keeps the rate limits in memory and polls this to know when to reload
+ * them; taking its row lock first also puts concurrent tier changes in a line.
+ */
+@Entity({ tableName: 'tier_limits_version' })
+export class TierLimitsVersion {
+  @PrimaryKey({ type: 'smallint', autoincrement: false })
+  id!: number;
+
+  @Property({ type: 'integer', default: 0 })
+  version!: number;
 }
