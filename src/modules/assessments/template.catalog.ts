@@ -4,32 +4,37 @@ import type { PreparedSql, PreparedStatement } from '../../db/pg-pool';
 import type { CategoryNode, OptionNode, QuestionNode, TemplateLocale, TemplateNode } from './template.types';
 import { isUuid } from '../../common/ids';
 
-type TemplateRow = Omit<TemplateNode, 'categories'>;
-type CategoryRow = Omit<CategoryNode, 'questions'>;
-type QuestionRow = Omit<QuestionNode, 'options'>;
+export type TemplateRow = Omit<TemplateNode, 'categories'>;
+export type CategoryRow = Omit<CategoryNode, 'questions'>;
+export type QuestionRow = Omit<QuestionNode, 'options'>;
+
+/**
+ * The columns of each level of a tree, as TemplateNode names them: the catalog's statements and
+ * the reads of a draft inside an editing transaction (template-draft.queries.ts) share them.
+ */
+export const TREE_COLUMNS = {
+  templates: `id, slug, name, description, locale, version, status`,
+  categories: `id, template_id as "templateId", name, description, weight, position as "order"`,
+  questions: `id, category_id as "categoryId", text, help_text as "helpText", kind, weight, position as "order",
+            allows_not_applicable as "allowsNotApplicable", recommendation, nist, cis`,
+  options: `id, question_id as "questionId", label, points, position as "order"`,
+} as const;
 
 const statement = (name: string, text: string): PreparedStatement => ({ name: `posture_catalog_${name}`, text });
 
 const SQL = {
-  templates: statement(
-    'templates',
-    `select id, slug, name, description, locale, version, status from assessment_templates where id = any($1::uuid[])`,
-  ),
+  templates: statement('templates', `select ${TREE_COLUMNS.templates} from assessment_templates where id = any($1::uuid[])`),
   categories: statement(
     'categories',
-    `select id, template_id as "templateId", name, description, weight, position as "order"
-       from template_categories where template_id = any($1::uuid[]) order by position`,
+    `select ${TREE_COLUMNS.categories} from template_categories where template_id = any($1::uuid[]) order by position`,
   ),
   questions: statement(
     'questions',
-    `select id, category_id as "categoryId", text, help_text as "helpText", kind, weight, position as "order",
-            allows_not_applicable as "allowsNotApplicable", recommendation, nist, cis
-       from template_questions where category_id = any($1::uuid[]) order by position`,
+    `select ${TREE_COLUMNS.questions} from template_questions where category_id = any($1::uuid[]) order by position`,
   ),
   options: statement(
     'options',
-    `select id, question_id as "questionId", label, points, position as "order"
-       from question_options where question_id = any($1::uuid[]) order by position`,
+    `select ${TREE_COLUMNS.options} from question_options where question_id = any($1::uuid[]) order by position`,
   ),
   latest: statement(
     'latest',
@@ -103,14 +108,7 @@ export class TemplateCatalog {
     const questions = await loaders.questionsByCategory.loadMany(categories.map((c) => c.id));
     const questionRows = questions.flatMap((q) => (q instanceof Error ? [] : q));
     const options = await loaders.optionsByQuestion.loadMany(questionRows.map((q) => q.id));
-    const optionsOf = new Map(questionRows.map((q, i) => [q.id, options[i] instanceof Error ? [] : (options[i] as OptionNode[])]));
-    const tree: TemplateNode = {
-      ...row,
-      categories: categories.map((c, i) => ({
-        ...c,
-        questions: (questions[i] as QuestionRow[]).map((q) => ({ ...q, options: optionsOf.get(q.id) ?? [] })),
-      })),
-    };
+    const tree = assembleTree(row, categories, questionRows, options.flatMap((o) => (o instanceof Error ? [] : o)));
     if (tree.status === 'PUBLISHED') this.published.set(id, deepFreeze(tree));
     return tree;
   }
@@ -136,6 +134,17 @@ export class TemplateCatalog {
     const trees = await Promise.all(rows.map((r) => this.byId(r.id, ctx)));
     return trees.filter((t): t is TemplateNode => t !== null);
   }
+}
+
+/** A tree from the rows of its levels, each in order; children keep the order they come in. */
+export function assembleTree(row: TemplateRow, categories: readonly CategoryRow[], questions: readonly QuestionRow[], options: readonly OptionNode[]): TemplateNode {
+  const optionsOf = groupBy(options, (o) => o.questionId, questions.map((q) => q.id));
+  const questionsOf = groupBy(
+    questions.map((q, i) => ({ ...q, options: optionsOf[i]! })),
+    (q) => q.categoryId,
+    categories.map((c) => c.id),
+  );
+  return { ...row, categories: categories.map((c, i) => ({ ...c, questions: questionsOf[i]! })) };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -23,4 +23,4 @@ export function templateIndex(tree: TemplateNode): TemplateIndex {
 }
 
 /** A question's framework references: NIST CSF 2.0 ids, then CIS safeguards as `CIS 4.1`. */
-export const referencesOf = (question: QuestionNode) => [...question.nist, ...question.cis.map((id) => `CIS ${id}`)];
+export const referencesOf = (question: Pick<QuestionNode, 'nist' | 'cis'>) => [...question.nist, ...question.cis.map((id) => `CIS ${id}`)];

@@ -64,4 +64,12 @@ export class QuestionFieldsResolver {
   references(@Root() question: QuestionNode): string[] {
     return referencesOf(question);
   }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'What to do when the question loses points, as results show it: null for everyone but staff, who edit it.',
+  })
+  recommendation(@Root() question: QuestionNode, @Ctx() ctx: Context): string | null {
+    return ctx.auth.isStaff ? question.recommendation : null;
+  }
 }

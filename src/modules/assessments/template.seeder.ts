@@ -62,9 +62,10 @@ export async function insertTemplateVersion(
       );
     });
   });
-  await tx.insertMany(TemplateCategory, categories);
-  await tx.insertMany(TemplateQuestion, questions);
-  await tx.insertMany(QuestionOptionRow, options);
+  // A new draft starts with no categories at all.
+  if (categories.length) await tx.insertMany(TemplateCategory, categories);
+  if (questions.length) await tx.insertMany(TemplateQuestion, questions);
+  if (options.length) await tx.insertMany(QuestionOptionRow, options);
   return id;
 }
 

@@ -1,5 +1,5 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { QuestionKind, RiskLevel } from './template.types';
+import type { QuestionKind, RiskLevel, TemplateNode } from './template.types';
 
 export const QuestionKindEnum = { MULTIPLE: 'MULTIPLE', SINGLE: 'SINGLE' } as const satisfies Record<QuestionKind, QuestionKind>;
 registerEnumType(QuestionKindEnum, {
@@ -20,6 +20,16 @@ registerEnumType(RiskLevelEnum, {
     HIGH: { description: '40% to 59.9%.' },
     LOW: { description: '80% or more.' },
     MEDIUM: { description: '60% to 79.9%.' },
+  },
+});
+
+export const TemplateStatusEnum = { DRAFT: 'DRAFT', PUBLISHED: 'PUBLISHED' } as const satisfies Record<TemplateNode['status'], TemplateNode['status']>;
+registerEnumType(TemplateStatusEnum, {
+  name: 'TemplateStatus',
+  description: 'Whether a template version is still being edited or frozen.',
+  valuesConfig: {
+    DRAFT: { description: 'Being edited by staff, and seen by staff only; its version is the number it gets when published.' },
+    PUBLISHED: { description: 'Frozen: it never changes, and new assessments start on the newest published version.' },
   },
 });
 
@@ -69,7 +79,7 @@ export class QuestionType {
   @Field(() => [QuestionOptionType], { description: 'The answers offered, in order.' })
   options!: QuestionOptionType[];
 
-  // `references` is resolved by TemplateFieldsResolver.
+  // `references` and `recommendation` are resolved by QuestionFieldsResolver.
 }
 
 @ObjectType('Category', { simpleResolvers: true, description: 'A group of questions about one area of security.' })
@@ -110,8 +120,11 @@ export class AssessmentTemplateType {
   @Field({ description: 'The language of the template: "en" or "nb".' })
   locale!: string;
 
-  @Field(() => Int, { description: 'The version number, from 1; a new version is a new set of ids.' })
+  @Field(() => Int, { description: 'The version number, from 1; a new version is a new set of ids. A draft has the number it will get when published.' })
   version!: number;
+
+  @Field(() => TemplateStatusEnum, { description: 'DRAFT while staff edit it (staff only), PUBLISHED once frozen.' })
+  status!: TemplateNode['status'];
 
   @Field(() => [CategoryType], { description: 'The categories, in order.' })
   categories!: CategoryType[];
