@@ -9,6 +9,8 @@ export type LeadStatus = (typeof LEAD_STATUSES)[number];
 /** One capture of the lead form: what a visitor typed, kept for staff; it never touches an account. */
 @Entity({ tableName: 'leads' })
 @Index({ name: 'leads_email_index', properties: ['email'] })
+// The staff list pages newest first, and the metrics read a period by capture time.
+@Index({ name: 'leads_created_at_index', properties: ['createdAt', 'id'] })
 export class Lead extends WithOrganisation<
   | 'source'
   | 'locale'
@@ -43,7 +45,7 @@ export class Lead extends WithOrganisation<
   notes: string | null = null;
 
   /** The account this lead became when a login link for its address was followed. */
-  @ManyToOne(() => User, { ref: true, nullable: true, deleteRule: 'set null' })
+  @ManyToOne(() => User, { ref: true, nullable: true, deleteRule: 'set null', index: 'leads_converted_user_id_index' })
   convertedUser: Ref<User> | null = null;
 
   @Property({ type: 'datetime', nullable: true })

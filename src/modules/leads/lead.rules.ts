@@ -7,14 +7,20 @@ import { COMPANY_SIZES, type CompanySize } from '../users/organisation';
 const UNSAFE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 const PHONE = /^[+0-9 ().-]{4,32}$/;
 
-/** An optional free-text field: trimmed, null when empty, at most `max` characters. */
-export function optionalText(value: string | null | undefined, field: string, max: number): string | null {
+// Multi-line text (staff notes) keeps tab and newline; other control characters still fail.
+const UNSAFE_MULTILINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+
+/** An optional free-text field: trimmed, null when empty, at most `max` characters; on one line unless `multiline`. */
+export function optionalText(value: string | null | undefined, field: string, max: number, { multiline = false } = {}): string | null {
   const trimmed = value?.trim().normalize('NFC') ?? '';
   if (trimmed === '') return null;
   if ([...trimmed].length > max) throw badInput(field, `${field}: at most ${max} characters.`);
-  if (UNSAFE.test(trimmed)) throw badInput(field, `${field}: contains characters that are not allowed.`);
+  if ((multiline ? UNSAFE_MULTILINE : UNSAFE).test(trimmed)) throw badInput(field, `${field}: contains characters that are not allowed.`);
   return trimmed;
 }
+
+/** A LIKE pattern's own characters escaped, so that a search matches them literally. */
+export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export const optionalName = (value: string | null | undefined, field: string) =>
   value?.trim() ? assertName(value, field) : null;

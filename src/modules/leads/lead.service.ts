@@ -12,6 +12,7 @@ import type { ClientMeta, IssuedTokens, LeadTokens, SessionService } from '../au
 import type { MailMessage } from '../mail/mail.messages';
 import { enqueueMail, requestDeferredMail, type DeferredMailHandler } from '../mail/mail.outbox';
 import { Assessment } from '../assessments/assessment.entity';
+import { audit, type AuditOrigin } from '../audit/audit';
 import { Profile } from '../users/profile.entity';
 import { User } from '../users/user.entity';
 import { assertEmail, EXISTING_USER, isLiveUser } from '../users/user.rules';
@@ -23,6 +24,13 @@ import { localeOf, nameFromEmail, optionalText, usernameBase } from './lead.rule
 import { LoginLink } from './login-link.entity';
 
 const LOGIN_LINK_REQUEST = 'leads.login-link';
+
+/** The audit origin of a request the service sees only as its client. */
+const originFrom = (meta: ClientMeta, actorId: string | null): AuditOrigin => ({
+  actorId,
+  ip: meta.ip.slice(0, 64),
+  userAgent: meta.userAgent?.slice(0, 512) ?? null,
+});
 
 export interface LeadServiceDeps {
   config: Pick<Config, 'publicUrl' | 'leads'>;
@@ -64,6 +72,8 @@ export class LeadService {
     return em.transactional(async (tx) => {
       const lead = tx.create(Lead, { ...fields, createdAt: now });
       const session = this.deps.sessions.startLead(tx, lead.id, meta);
+      // Anonymous, and without the address: the event says a capture happened, not whose.
+      audit(tx, originFrom(meta, null), { action: 'lead.captured', targetType: 'lead', targetId: lead.id });
       enqueueMail(tx, this.leadLinkMail(tx, lead.email, lead.id, lead.locale));
       return { leadId: lead.id, canTakeAssessment: true, session };
     });
@@ -154,6 +164,7 @@ export class LeadService {
     const leads = await tx.find(Lead, { email, convertedAt: null }, { orderBy: { createdAt: 'desc' }, lockMode: LockMode.PESSIMISTIC_WRITE });
     let user = await tx.findOne(User, { email, ...EXISTING_USER }, { populate: ['passwordHash'] });
     if (user && !isLiveUser(user)) throw invalidToken();
+    const newAccount = !user;
     if (!user) {
       user = await this.createAccount(tx, email, leads, now);
     } else if (!user.emailVerified) {
@@ -169,9 +180,11 @@ export class LeadService {
     const leadIds = leads.map((l) => l.id);
     if (leadIds.length) {
       await tx.nativeUpdate(Assessment, { lead: { $in: leadIds }, user: null }, { user: user.id });
+      const origin = originFrom(meta, user.id);
       for (const lead of leads) {
         lead.convertedUser = tx.getReference(User, user.id, { wrapped: true });
         lead.convertedAt = now;
+        audit(tx, origin, { action: 'lead.converted', targetType: 'lead', targetId: lead.id, changes: { newAccount } });
       }
       await this.deps.sessions.revokeLeadSessions(tx, leadIds, 'converted');
     }
