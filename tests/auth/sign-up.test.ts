@@ -218,20 +218,18 @@ describe('signUp', () => {
       expect(templates.filter((x) => x === 'sign-up-attempt')).toHaveLength(9);
     });
 
-    it('frees the email of a deleted account for a new one', async () => {
+    it('keeps the email of a deleted account held until it is purged: a sign-up answers as for an address in use and makes nothing', async () => {
       const old = newAccount('sd');
       const first = await signUp(old);
-      await sql(`update users set deleted_at = now() where id = ?`, [first.data!.signUp.user.id]);
+      await sql(`update users set status = 'deleted', deleted_at = now() where id = ?`, [first.data!.signUp.user.id]);
 
       const next = { ...newAccount('sd'), email: old.email };
       const res = await signUp(next);
 
       expect(res.errors).toBeUndefined();
+      expect(res.data!.signUp.user).toMatchObject({ email: old.email, username: next.username, emailVerified: false });
       const rows = await usersWithEmail(old.email);
-      expect(rows).toHaveLength(2);
-      expect(rows.filter((r) => r.deleted_at === null)).toEqual([
-        expect.objectContaining({ id: res.data!.signUp.user.id, username: next.username }),
-      ]);
+      expect(rows).toEqual([expect.objectContaining({ id: first.data!.signUp.user.id, username: old.username })]);
     });
   });
 });

@@ -48,6 +48,7 @@ describe('the cleanup job', () => {
       'sent emails': 1,
       'deferred emails': 1,
       'username reservations': 1,
+      'deleted accounts': 0,
     });
 
     expect(await count('sessions', `user_id = '${old.id}'`)).toBe(0);

@@ -35,6 +35,35 @@ const messages: Record<NamedTemplate, Extract<MailMessage, { template: NamedTemp
     changedAt: '2026-11-22T10:00:00.000Z',
     resetUrl: 'https://posture.example/forgot-password',
   },
+  'email-change-confirm': {
+    template: 'email-change-confirm',
+    to: 'a@example.com',
+    name: 'Ada',
+    confirmUrl: 'https://posture.example/confirm-email-change?token=tok_1',
+    expiresInHours: 24,
+  },
+  'email-change-notice': {
+    template: 'email-change-notice',
+    to: 'a@example.com',
+    name: 'Ada',
+    newEmail: 'new@example.com',
+    resetUrl: 'https://posture.example/forgot-password',
+  },
+  'email-change-address-taken': {
+    template: 'email-change-address-taken',
+    to: 'a@example.com',
+    name: 'Ada',
+    logInUrl: 'https://posture.example/log-in',
+    resetUrl: 'https://posture.example/forgot-password',
+  },
+  invitation: {
+    template: 'invitation',
+    to: 'a@example.com',
+    name: 'Ada',
+    username: 'ada',
+    inviteUrl: 'https://posture.example/accept-invitation?token=tok_2',
+    expiresInDays: 7,
+  },
 };
 
 /** Every URL a message carries. */

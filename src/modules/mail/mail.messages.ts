@@ -20,7 +20,11 @@ export type MailMessage =
       expiresInMinutes: number;
       templateName?: string;
     }
-  | { template: 'login-link'; to: string; locale: MailLocale; name?: string; loginUrl: string; expiresInMinutes: number };
+  | { template: 'login-link'; to: string; locale: MailLocale; name?: string; loginUrl: string; expiresInMinutes: number }
+  | { template: 'email-change-confirm'; to: string; name: string; confirmUrl: string; expiresInHours: number }
+  | { template: 'email-change-notice'; to: string; name: string; newEmail: string; resetUrl: string }
+  | { template: 'email-change-address-taken'; to: string; name: string; logInUrl: string; resetUrl: string }
+  | { template: 'invitation'; to: string; name: string; username: string; inviteUrl: string; expiresInDays: number };
 
 export type MailLocale = 'en' | 'nb';
 
@@ -157,6 +161,34 @@ export function renderMail(message: MailMessage): RenderedMail {
         { link: { href: message.loginUrl, label: words.login.label } },
         { p: words.singleUse(message.expiresInMinutes) },
         { p: words.login.ignore },
+      ]);
+    }
+    case 'email-change-confirm':
+      return layout('Confirm your new email address', hello(message.name), [
+        { p: 'You asked to use this address for your Posture account. Confirm it to make the change:' },
+        { link: { href: message.confirmUrl, label: 'Confirm new email address' } },
+        { p: `Until then your account keeps its old address. The link expires in ${message.expiresInHours} hours and works once. ${IGNORE}` },
+      ]);
+    case 'email-change-notice':
+      return layout('A change of your email address was requested', hello(message.name), [
+        { p: `Someone signed in to your Posture account asked to change its email address to ${message.newEmail}.` },
+        { p: 'Nothing changes unless the link sent to that address is followed. If this was not you, reset your password now:' },
+        { link: { href: message.resetUrl, label: 'Reset password' } },
+      ]);
+    case 'email-change-address-taken':
+      return layout('Someone tried to move an account to your email address', hello(message.name), [
+        { p: 'Someone asked to change the email address of a Posture account to this one, but this address already has an account. Nothing was changed.' },
+        { link: { href: message.logInUrl, label: 'Log in' } },
+        { p: 'Forgot your password? Reset it here:' },
+        { link: { href: message.resetUrl, label: 'Reset password' } },
+        { p: IGNORE },
+      ]);
+    case 'invitation': {
+      const days = message.expiresInDays;
+      return layout('You are invited to Posture', hello(message.name), [
+        { p: `An administrator made a Posture account for you, with the username ${message.username}. Choose a password to open it:` },
+        { link: { href: message.inviteUrl, label: 'Choose a password' } },
+        { p: `The link confirms this email address, works once and expires in ${days} ${days === 1 ? 'day' : 'days'}. If you did not expect this, you can ignore this email.` },
       ]);
     }
   }

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../../logger';
+import { purgeDeletedAccounts } from '../users/account-lifecycle';
 
 /**
  * What the cleanup deletes, as SQL both PostgreSQL 15 and PGlite accept. Rotated refresh tokens
@@ -32,16 +33,31 @@ export const CLEANUP_STATEMENTS: ReadonlyArray<{ name: string; sql: string }> = 
 /** Rows each statement deleted (or updated), by statement name. */
 export type CleanupCounts = Record<string, number>;
 
-/** Deletes what has outlived its use, hourly. Idempotent, so every instance may run it. */
+export interface CleanupOptions {
+  intervalMs?: number;
+  /** Days a soft-deleted account is kept (ACCOUNT_RETENTION_DAYS) before the purge erases it. */
+  accountRetentionDays?: number;
+}
+
+/**
+ * Deletes what has outlived its use, hourly. Idempotent, so every instance may run it. After the
+ * statements, it purges the accounts deleted more than ACCOUNT_RETENTION_DAYS ago, as a hard
+ * delete would (see purgeDeletedAccounts), which frees their email and username.
+ */
 export class CleanupJob {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<CleanupCounts | null> | null = null;
+  private readonly intervalMs: number;
+  private readonly accountRetentionDays: number;
 
   constructor(
     private readonly orm: MikroORM,
     private readonly logger: Logger,
-    private readonly intervalMs = 3600_000,
-  ) {}
+    { intervalMs = 3600_000, accountRetentionDays = 30 }: CleanupOptions = {},
+  ) {
+    this.intervalMs = intervalMs;
+    this.accountRetentionDays = accountRetentionDays;
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.run(), this.intervalMs);
@@ -67,6 +83,7 @@ export class CleanupJob {
           const result = await em.getConnection().execute<{ affectedRows: number }>(sql, [], 'run');
           counts[name] = result.affectedRows;
         }
+        counts['deleted accounts'] = await purgeDeletedAccounts(em, this.accountRetentionDays);
         this.logger.info({ deleted: counts }, 'cleanup done');
         return counts;
       } catch (err) {

@@ -9,6 +9,6 @@ declare module '../module' {
 
 export const maintenanceModule = defineModule({
   name: 'maintenance',
-  services: ({ orm, logger }) => ({ cleanupJob: new CleanupJob(orm, logger) }),
+  services: ({ orm, logger, config }) => ({ cleanupJob: new CleanupJob(orm, logger, { accountRetentionDays: config.accountRetentionDays }) }),
   workers: (services) => [services.cleanupJob],
 });

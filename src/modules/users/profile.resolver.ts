@@ -11,6 +11,27 @@ import { User } from './user.entity';
 
 const EMPTY: OrganisationFields = { fullName: null, companyName: null, jobTitle: null, phone: null, companySize: null, industry: null };
 
+/** An account's profile as the API shows it, with its assessment allowance (User.profile, AdminUser.profile). */
+export async function profileView(em: EntityManager, assessments: AssessmentService, userId: string): Promise<ProfileType> {
+  const owner = { kind: 'user', userId } as const;
+  const [profile, used, limit] = await Promise.all([
+    em.findOne(Profile, { user: userId }),
+    assessments.countOf(em, owner),
+    assessments.limitOf(em, owner),
+  ]);
+  const fields = profile ?? EMPTY;
+  return {
+    fullName: fields.fullName,
+    companyName: fields.companyName,
+    jobTitle: fields.jobTitle,
+    phone: fields.phone,
+    companySize: fields.companySize,
+    industry: fields.industry,
+    assessmentLimit: limit,
+    assessmentsRemaining: Math.max(0, limit - used),
+  };
+}
+
 @Resolver(() => User)
 export class ProfileResolver {
   private readonly assessments: AssessmentService;
@@ -19,24 +40,8 @@ export class ProfileResolver {
     this.assessments = services.assessments;
   }
 
-  private async view(em: EntityManager, user: Pick<User, 'id'>): Promise<ProfileType> {
-    const owner = { kind: 'user', userId: user.id } as const;
-    const [profile, used, limit] = await Promise.all([
-      em.findOne(Profile, { user: user.id }),
-      this.assessments.countOf(em, owner),
-      this.assessments.limitOf(em, owner),
-    ]);
-    const fields = profile ?? EMPTY;
-    return {
-      fullName: fields.fullName,
-      companyName: fields.companyName,
-      jobTitle: fields.jobTitle,
-      phone: fields.phone,
-      companySize: fields.companySize,
-      industry: fields.industry,
-      assessmentLimit: limit,
-      assessmentsRemaining: Math.max(0, limit - used),
-    };
+  private view(em: EntityManager, user: Pick<User, 'id'>): Promise<ProfileType> {
+    return profileView(em, this.assessments, user.id);
   }
 
   @FieldResolver(() => ProfileType, { description: 'The profile, with the assessment allowance.' })

@@ -7,13 +7,14 @@ export type UserStatus = 'active' | 'disabled' | 'deleted';
 
 @ObjectType('User', { simpleResolvers: true, description: 'An account.' })
 @Entity({ tableName: 'users' })
-// Email is unique among live accounts only, so a deleted account frees its address.
+// Email is unique among every account, a deleted one included: it holds its address until it is
+// purged (see EXISTING_USER). The index keeps its old name, which the sign-up and login-link races catch.
 @Index({
   name: 'users_email_live_unique',
-  expression: 'create unique index "users_email_live_unique" on "users" ("email") where "deleted_at" is null',
+  expression: 'create unique index "users_email_live_unique" on "users" ("email")',
 })
 export class User extends BaseEntity<
-  'emailVerified' | 'emailVerifiedAt' | 'isSuperuser' | 'status' | 'tierId' | 'deletedAt' | 'updatedAt' | 'passwordHash'
+  'emailVerified' | 'emailVerifiedAt' | 'isSuperuser' | 'status' | 'tierId' | 'deletedAt' | 'updatedAt' | 'passwordHash' | 'avatarUrl'
 > {
   @Field(() => ID, { description: "The account's ID: a UUID that never changes." })
   declare id: string;
@@ -30,6 +31,10 @@ export class User extends BaseEntity<
   @Field({ description: 'The display name, 2–50 characters.' })
   @Property({ type: 'string', length: 100 })
   name!: string;
+
+  @Field(() => String, { nullable: true, description: 'An https URL of a picture of the person; public (see `user`).' })
+  @Property({ type: 'string', length: 2048, nullable: true })
+  avatarUrl: string | null = null;
 
   /** Null for an account made by a login link, until its owner sets a password. */
   @Property({ type: 'string', hidden: true, lazy: true, nullable: true })

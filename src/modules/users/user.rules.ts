@@ -37,17 +37,40 @@ export function assertName(name: string, field = 'name'): string {
 }
 
 /**
- * The one definition of the account states. An existing account is not deleted: it holds its email
- * and username, whatever its status. A live account exists and is active: it may log in and act.
+ * The one definition of the account states. Every account that exists holds its email and username,
+ * whatever its status: a deleted one too, until it is purged ACCOUNT_RETENTION_DAYS later (a purge,
+ * like a hard delete, removes the row). So an existing account is any row, and signUp, a login link
+ * or an email change meet a deleted account's address as one in use. A live account is active and
+ * not deleted: it may log in and act.
  */
-export const EXISTING_USER = { deletedAt: null } as const;
+export const EXISTING_USER = {} as const;
 export const LIVE_USER = { deletedAt: null, status: 'active' } as const;
 
 /** EXISTING_USER as SQL over the users table aliased `alias`. */
-export const existingUserSql = (alias: string) => `${alias}.deleted_at is null`;
+export const existingUserSql = (_alias: string) => 'true';
 
 /** LIVE_USER as SQL over the users table aliased `alias`. */
-export const liveUserSql = (alias: string) => `${alias}.status = 'active' and ${existingUserSql(alias)}`;
+export const liveUserSql = (alias: string) => `${alias}.status = 'active' and ${alias}.deleted_at is null`;
 
 export const isLiveUser = (user: { status: string; deletedAt: Date | string | null }) =>
   user.status === LIVE_USER.status && user.deletedAt === null;
+
+export const AVATAR_URL_MAX = 2048;
+
+/** An avatar's address: an https URL without credentials, at most AVATAR_URL_MAX characters; null clears it. */
+export function assertAvatarUrl(value: string | null, field = 'avatarUrl'): string | null {
+  if (value === null) return null;
+  const trimmed = value.trim();
+  if (trimmed === '') return null;
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw badInput(field, 'avatarUrl: enter an https URL.');
+  }
+  if (url.protocol !== 'https:' || !url.hostname || url.username || url.password || /\s/.test(trimmed)) {
+    throw badInput(field, 'avatarUrl: enter an https URL without a user name or password.');
+  }
+  if (url.href.length > AVATAR_URL_MAX) throw badInput(field, `avatarUrl: at most ${AVATAR_URL_MAX} characters.`);
+  return url.href;
+}

@@ -46,6 +46,7 @@ export async function replacePasswordHash(db: PreparedSql, userId: string, old: 
   await db.query(REHASH, [userId, old, fresh, now]);
 }
 
+/** The account holding an address, whatever its status: a deleted one too, until it is purged (see EXISTING_USER). */
 export function findLiveUserByEmail(em: EntityManager, email: string): Promise<User | null> {
   return em.findOne(User, { email, ...EXISTING_USER });
 }

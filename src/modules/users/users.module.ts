@@ -1,14 +1,51 @@
-import { defineModule } from '../module';
+import { defineModule, type AppServices } from '../module';
+import { AccountService, type AccountDeps } from './account.service';
+import { AdminUserFieldsResolver, AdminUsersResolver } from './admin-users.resolver';
+import { AdminUserService } from './admin-users.service';
 import { Migration20261129160000 } from './Migration20261129160000';
+import { Migration20261129170200 } from './Migration20261129170200';
 import { Profile } from './profile.entity';
 import { ProfileResolver } from './profile.resolver';
+import { SelfServiceResolver } from './self-service.resolver';
 import { User } from './user.entity';
 import { UserResolver } from './user.resolver';
 import { UsernameReservation } from './username-reservation.entity';
 
+declare module '../module' {
+  interface AppServices {
+    accounts: AccountService;
+    adminUsers: AdminUserService;
+  }
+}
+
 export const usersModule = defineModule({
   name: 'users',
   entities: [User, UsernameReservation, Profile],
-  migrations: [{ name: 'Migration20261129160000', class: Migration20261129160000 }],
-  resolvers: [UserResolver, ProfileResolver],
+  migrations: [
+    { name: 'Migration20261129160000', class: Migration20261129160000 },
+    { name: 'Migration20261129170200', class: Migration20261129170200 },
+  ],
+  resolvers: [UserResolver, ProfileResolver, SelfServiceResolver, AdminUsersResolver, AdminUserFieldsResolver],
+  services({ config, clock, services }) {
+    // The auth and assessments modules are set up after this one (their entities point at User),
+    // so their services are read from the registry when first used, by then complete.
+    const registry = services as AppServices;
+    const deps: AccountDeps = {
+      config,
+      clock,
+      get passwords() {
+        return registry.passwords;
+      },
+      get sessions() {
+        return registry.sessions;
+      },
+      get oneTimeTokens() {
+        return registry.oneTimeTokens;
+      },
+      get assessments() {
+        return registry.assessments;
+      },
+    };
+    return { accounts: new AccountService(deps), adminUsers: new AdminUserService(deps) };
+  },
 });
