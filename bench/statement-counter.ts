@@ -7,7 +7,7 @@
  * named or unnamed extended-protocol query, or a simple query; Posture sends no multi-statement
  * strings on these paths). Both copies of pg in node_modules are patched (MikroORM carries its own).
  * The patch only counts and remembers the statement's text, then calls the original. Statements
- * named `posture_background_…` run on a timer, not for a request, and are not counted.
+ * whose text starts `/* background *\/` run on a timer, not for a request, and are not counted.
  *
  * GET /statements?from=N → {"count": total so far, "statements": [texts of statement N and later]}.
  */
@@ -38,9 +38,10 @@ function patch(file: string): void {
   if (proto.__benchCounted) return;
   const original = proto.query;
   proto.query = function (this: unknown, ...args: unknown[]) {
-    // Timers' statements (the tier-limits poll) are nobody's request: not counted.
-    const name = (args[0] as { name?: unknown } | null)?.name;
-    if (typeof name === 'string' && name.startsWith('posture_background_')) return original.apply(this, args);
+    // Timers' statements (the tier-limits poll, marked in its text) are nobody's request: not counted.
+    const config = args[0] as { text?: unknown } | string | null;
+    const text = typeof config === 'string' ? config : config?.text;
+    if (typeof text === 'string' && text.startsWith('/* background */')) return original.apply(this, args);
     count++;
     recent.push(textOf(args[0]).replace(/\s+/g, ' ').slice(0, 160));
     if (recent.length > KEEP) recent.splice(0, recent.length - KEEP);
