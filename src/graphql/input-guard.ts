@@ -14,6 +14,17 @@ import { badInput } from '../common/errors';
 export const Secret = () => Extensions({ secret: true });
 
 /**
+ * Marks arguments of a field as secrets, by name, as Secret does for input fields: type-graphql
+ * gives arguments no extensions of their own, so the field carries the list.
+ */
+export const SecretArguments = (...names: string[]) => Extensions({ secretArguments: names });
+
+const secretArgumentsOf = (field: GraphQLField<unknown, unknown>): readonly string[] => {
+  const names = field.extensions?.secretArguments;
+  return Array.isArray(names) ? (names as string[]) : [];
+};
+
+/**
  * Bounds a string input field's length (UTF-16 code units), checked with the characters below so
  * that an oversized value is refused before any work. It only bounds the payload: the rules of a
  * value (format, policy) live in the services.
@@ -61,8 +72,9 @@ interface Pending {
  */
 export function guardArguments(field: GraphQLField<unknown, unknown>, args: Record<string, unknown>): void {
   // Popped in argument order, depth first, so the first offending field is the one named.
+  const secretArguments = secretArgumentsOf(field);
   const stack: Pending[] = field.args
-    .map((a) => ({ value: args[a.name], type: a.type, field: a.name, secret: isSecret(a), maxLength: maxLengthOf(a) }))
+    .map((a) => ({ value: args[a.name], type: a.type, field: a.name, secret: isSecret(a) || secretArguments.includes(a.name), maxLength: maxLengthOf(a) }))
     .reverse();
   for (let next = stack.pop(); next; next = stack.pop()) {
     const { value, field: name, secret } = next;

@@ -225,6 +225,20 @@ describe('exportMyData', () => {
 });
 
 describe('deleteMe', () => {
+  it('takes any password the account could set: control characters are part of a password, only NUL is refused', async () => {
+    const ada = await createVerifiedUser(t, 'delc');
+    const password = `bell\u0007 and\u001b escape ${ada.password}`;
+    const changed = await t.gql(
+      `mutation ($input: ChangePasswordInput!) { changePassword(input: $input) { accessToken } }`,
+      { input: { currentPassword: ada.password, newPassword: password } },
+      bearer(ada),
+    );
+    const token = ok(changed).changePassword.accessToken as string;
+    expect(firstCode(await t.gql(DELETE_ME, { p: `${password}\u0000` }, { token }))).toBe('BAD_USER_INPUT');
+    expect(ok(await t.gql(DELETE_ME, { p: password }, { token })).deleteMe).toBe(true);
+    expect((await userRow(t, ada.id)).status).toBe('deleted');
+  });
+
   it('needs the password when the account has one, then ends every session and login', async () => {
     const ada = await createVerifiedUser(t, 'del');
     const second = ok(await logIn(ada.username, ada.password)).logIn;

@@ -42,7 +42,11 @@ function stringSlots(schema: GraphQLSchema): StringSlot[] {
   };
   for (const [operation, root] of [['query', schema.getQueryType()], ['mutation', schema.getMutationType()]] as const) {
     for (const field of Object.values(root?.getFields() ?? {})) {
-      for (const arg of field.args) visit(operation, field, arg.type, [arg.name], arg, new Set());
+      const secretArguments = (field.extensions as { secretArguments?: string[] } | undefined)?.secretArguments ?? [];
+      for (const arg of field.args) {
+        const declared = secretArguments.includes(arg.name) ? { extensions: { ...arg.extensions, secret: true } } : arg;
+        visit(operation, field, arg.type, [arg.name], declared, new Set());
+      }
     }
   }
   return slots;
@@ -119,6 +123,7 @@ it('finds the string inputs of the schema, passwords among them', () => {
   expect(slots.filter((s) => s.secret).map(name).sort()).toEqual([
     'changePassword(input.currentPassword)',
     'changePassword(input.newPassword)',
+    'deleteMe(password)',
     'logIn(input.password)',
     'resetPassword(input.newPassword)',
     'signUp(input.password)',

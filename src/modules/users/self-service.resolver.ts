@@ -3,6 +3,7 @@ import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { invalidToken } from '../../common/errors';
 import { Authorized, CurrentViewer, Public } from '../../graphql/access';
 import type { Context, Viewer } from '../../graphql/context';
+import { SecretArguments } from '../../graphql/input-guard';
 import { originOf } from '../audit/audit';
 import type { AppServices } from '../module';
 import { Policy } from '../rate-limit/rate-limit.policies';
@@ -81,6 +82,7 @@ export class SelfServiceResolver {
 
   @Authorized()
   @Policy({ rateLimits: [{ scope: 'user', max: 5, per: 60 }], sensitive: true, hashing: true })
+  @SecretArguments('password')
   @Mutation(() => Boolean, {
     description:
       'Deletes the signed-in account: every session ends at once, and its email and username stay held (staff may restore it) until it is purged after ACCOUNT_RETENTION_DAYS (30 by default). Errors: UNAUTHENTICATED, EMAIL_NOT_VERIFIED (lead session), BAD_USER_INPUT (field "password", missing), INVALID_CREDENTIALS (wrong password), CONFLICT (the last superuser), RATE_LIMITED.',
