@@ -4,6 +4,7 @@ import { AuthResolver } from './auth.resolver';
 import { AuthService } from './auth.service';
 import { OneTimeToken } from './one-time-token.entity';
 import { OneTimeTokenService } from './one-time-token.service';
+import { PasswordFlows } from './password-flows.service';
 import { PasswordService } from './password.service';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
@@ -18,6 +19,7 @@ declare module '../module' {
     sessions: SessionService;
     oneTimeTokens: OneTimeTokenService;
     auth: AuthService;
+    passwordFlows: PasswordFlows;
   }
 }
 
@@ -33,8 +35,9 @@ export const authModule = defineModule({
     const sessions = new SessionService(accessTokens, { ...config.sessions, leadTtl: config.leads.sessionTtl }, clock);
     const oneTimeTokens = new OneTimeTokenService(config.tokens, keys.deriveSecret('reset-code'), clock);
     const auth = new AuthService({ config, sql, clock, passwords, sessions, oneTimeTokens });
-    return { keys, passwords, accessTokens, sessions, oneTimeTokens, auth };
+    const passwordFlows = new PasswordFlows({ config, passwords, sessions, oneTimeTokens });
+    return { keys, passwords, accessTokens, sessions, oneTimeTokens, auth, passwordFlows };
   },
   // Reset and resend requests are decided by the mail worker, after the answer.
-  onStart: async (services) => services.mailWorker.handleDeferred(services.auth.deferredMail),
+  onStart: async (services) => services.mailWorker.handleDeferred({ ...services.auth.deferredMail, ...services.passwordFlows.deferredMail }),
 });

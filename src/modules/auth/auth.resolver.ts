@@ -6,6 +6,7 @@ import type { AppServices } from '../module';
 import { Policy, type RateLimitRule } from '../rate-limit/rate-limit.policies';
 import { ChangePasswordInput, LogInInput, ResetPasswordInput, SignUpInput } from './auth.input';
 import type { AuthService } from './auth.service';
+import type { PasswordFlows } from './password-flows.service';
 import { AuthPayload, SignUpPayload } from './auth.type';
 import type { SessionService } from './session.service';
 
@@ -14,10 +15,12 @@ const perMinute = (scope: RateLimitRule['scope'], max: number): RateLimitRule =>
 @Resolver()
 export class AuthResolver {
   private readonly auth: AuthService;
+  private readonly passwords: PasswordFlows;
   private readonly sessions: SessionService;
 
   constructor(services: AppServices) {
     this.auth = services.auth;
+    this.passwords = services.passwordFlows;
     this.sessions = services.sessions;
   }
 
@@ -124,7 +127,7 @@ export class AuthResolver {
     @Arg('email', { description: 'The email address of the account, in any case.' }) email: string,
     @Ctx() ctx: Context,
   ): Promise<boolean> {
-    return this.auth.requestPasswordReset(ctx.em, email);
+    return this.passwords.requestPasswordReset(ctx.em, email);
   }
 
   @Public()
@@ -137,7 +140,7 @@ export class AuthResolver {
     @Arg('input', { description: 'The token, or the email and code, with the new password.' }) input: ResetPasswordInput,
     @Ctx() ctx: Context,
   ): Promise<boolean> {
-    return this.auth.resetPassword(ctx.em, input, ctx.meta);
+    return this.passwords.resetPassword(ctx.em, input, ctx.meta);
   }
 
   @Authorized()
@@ -151,6 +154,6 @@ export class AuthResolver {
     @CurrentViewer() viewer: Viewer,
     @Ctx() ctx: Context,
   ): Promise<AuthPayload> {
-    return this.auth.changePassword(ctx.em, viewer.user.id, input, ctx.meta);
+    return this.passwords.changePassword(ctx.em, viewer.user.id, input, ctx.meta);
   }
 }
