@@ -67,7 +67,7 @@ const pagedByVariable = new WeakMap<DocumentNode, boolean>();
  */
 export function variablePageCost(limits: Config['graphql']) {
   const rules = [costRule(limits)];
-  return (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): readonly GraphQLError[] => {
+  return (schema: GraphQLSchema, document: DocumentNode, coercedVariables: () => Record<string, unknown>): readonly GraphQLError[] => {
     let paged = pagedByVariable.get(document);
     if (paged === undefined) {
       paged = false;
@@ -79,6 +79,7 @@ export function variablePageCost(limits: Config['graphql']) {
       pagedByVariable.set(document, paged);
     }
     if (!paged) return [];
+    const variables = coercedVariables();
     const inlined = visit(document, {
       Argument(arg) {
         if (!isVariablePage(arg) || arg.value.kind !== Kind.VARIABLE) return undefined;

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { getArgumentValues, GraphQLError, type GraphQLObjectType } from 'graphql';
+import { getArgumentValues, getVariableValues, GraphQLError, type GraphQLObjectType } from 'graphql';
 import { DomainError, ErrorCode } from '../common/errors';
 import { consumeRateLimits, RateLimitExceeded, type Clearable, type FieldCall } from '../modules/rate-limit/rate-limit.gate';
 import { policyOf, type RateLimitSource } from '../modules/rate-limit/rate-limit.policies';
@@ -46,7 +46,12 @@ export function operationGatePlugin(
           const root: GraphQLObjectType | null | undefined =
             operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'query' ? schema.getQueryType() : null;
           if (!root) return;
-          const [tooCostly] = deps.pageCost(schema, document, request.variables ?? {});
+          // Coerced (only when a page size comes from a variable), so a variable's default counts as its value.
+          const [tooCostly] = deps.pageCost(
+            schema,
+            document,
+            () => getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}).coerced ?? {},
+          );
           if (tooCostly) {
             throw new GraphQLError(tooCostly.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
           }

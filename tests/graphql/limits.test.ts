@@ -78,6 +78,8 @@ describe('with the default settings', () => {
       const inline = `{ ${page('100')} }`;
       expectRefused(await app().gql(inline), 'GRAPHQL_VALIDATION_FAILED', /cost limit of 5000/i);
       expectRefused(await app().gql(`query ($n: Int) { ${page('$n')} }`, { n: 100 }), 'GRAPHQL_VALIDATION_FAILED', /cost limit of 5000/i);
+      // A variable's default counts as its value.
+      expectRefused(await app().gql(`query ($n: Int = 100) { ${page('$n')} }`), 'GRAPHQL_VALIDATION_FAILED', /cost limit of 5000/i);
       // A small page still passes the limits (and then meets the session check).
       expect(codes(await app().gql(`query ($n: Int) { ${page('$n')} }`, { n: 2 }))).toEqual(['UNAUTHENTICATED']);
     });
