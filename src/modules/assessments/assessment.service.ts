@@ -21,6 +21,10 @@ export interface AssessmentServiceDeps {
 
 type Db = Pick<EntityManager, 'execute'>;
 
+/** Each account's assessment limit (`n`): its profile's override, else its tier's. */
+const ACCOUNT_LIMITS = `select u.id, coalesce(p.assessment_limit, t.assessment_limit) as n
+  from users u join tiers t on t.id = u.tier_id left join profiles p on p.user_id = u.id`;
+
 /**
  * Taking assessments: start (or resume), delete and share, for an owner (an account or a lead
  * session); answers are saved and submitted by SubmissionService. Every id is looked up through
@@ -39,13 +43,21 @@ export class AssessmentService {
     const [row] =
       owner.kind === 'lead'
         ? await db.execute<Array<{ n: number }>>(`select assessment_limit as n from tiers where id = ?`, [DEFAULT_TIER_ID])
-        : await db.execute<Array<{ n: number }>>(
-            `select coalesce(p.assessment_limit, t.assessment_limit) as n
-               from users u join tiers t on t.id = u.tier_id left join profiles p on p.user_id = u.id
-              where u.id = ?`,
-            [owner.userId],
-          );
+        : await db.execute<Array<{ n: number }>>(`${ACCOUNT_LIMITS} where u.id = ?`, [owner.userId]);
     return Number(row?.n ?? 0);
+  }
+
+  /**
+   * The limit of each account and how many of its assessments count toward it (see countOf), in
+   * one statement for any number of accounts: the profiles of a list of accounts.
+   */
+  async allowancesOf(db: Db, userIds: readonly string[]): Promise<Map<string, { limit: number; used: number }>> {
+    const rows = await db.execute<Array<{ id: string; n: number; used: string | number }>>(
+      `select l.id, l.n, (select count(*) from assessments a where a.user_id = l.id and a.deleted_at is null) as used
+         from (${ACCOUNT_LIMITS} where u.id in (?)) l`,
+      [userIds],
+    );
+    return new Map(rows.map((r) => [r.id, { limit: Number(r.n ?? 0), used: Number(r.used) }]));
   }
 
   /** Assessments that count toward the limit: started, in progress or completed, not deleted. */

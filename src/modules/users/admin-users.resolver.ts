@@ -15,7 +15,7 @@ import type { AccountService } from './account.service';
 import { AdminCreateUserInput, AdminUpdateUserInput, UserFilter } from './account.input';
 import { accountStatusOf, AdminUser, SessionInfo, UserConnection } from './account.type';
 import type { AdminUserService } from './admin-users.service';
-import { profileView } from './profile.resolver';
+import { profileLoader } from './profile.resolver';
 import { ProfileType } from './profile.type';
 import { User } from './user.entity';
 import { listUsers } from './user-directory';
@@ -144,7 +144,7 @@ export class AdminUserFieldsResolver {
 
   @FieldResolver(() => ProfileType, { description: 'The profile, with the assessment allowance.' })
   profile(@Root() admin: AdminUser, @Ctx() ctx: Context): Promise<ProfileType> {
-    return profileView(ctx.em, this.assessmentService, admin.user.id);
+    return profileLoader(ctx, this.assessmentService).load(admin.user.id);
   }
 
   @FieldResolver(() => [SessionInfo], { description: 'The live sessions, most recently used first.' })
