@@ -40,7 +40,7 @@ const SQL = {
     'latest',
     `select id from assessment_templates where slug = $1 and status = 'PUBLISHED' order by version desc limit 1`,
   ),
-  version: statement('version', `select id from assessment_templates where slug = $1 and version = $2`),
+  version: statement('version', `select id, status from assessment_templates where slug = $1 and version = $2`),
   latestAll: statement(
     'latest_all',
     `select distinct on (slug) id from assessment_templates
@@ -113,16 +113,28 @@ export class TemplateCatalog {
     return tree;
   }
 
-  /** A version by slug: the given version, or the latest published one. */
-  async bySlug(slug: string, version: number | null | undefined, ctx?: Pick<Context, 'loader'>): Promise<TemplateNode | null> {
+  /**
+   * A version by slug: the given version, or the latest published one. A draft only with
+   * `drafts` (staff): for anyone else it is null before its tree is read.
+   */
+  async bySlug(
+    slug: string,
+    version: number | null | undefined,
+    ctx?: Pick<Context, 'loader'>,
+    { drafts = false }: { drafts?: boolean } = {},
+  ): Promise<TemplateNode | null> {
     if (slug.length > 64) return null;
     if (version === null || version === undefined) {
       const latest = (await this.sql.query<{ id: string }>(SQL.latest, [slug]))[0]?.id;
       return latest ? this.byId(latest, ctx) : null;
     }
     const key = `${slug}@${version}`;
-    const id = this.versionIds.get(key) ?? (await this.sql.query<{ id: string }>(SQL.version, [slug, version]))[0]?.id;
-    if (!id) return null;
+    let id = this.versionIds.get(key);
+    if (!id) {
+      const row = (await this.sql.query<{ id: string; status: string }>(SQL.version, [slug, version]))[0];
+      if (!row || (row.status !== 'PUBLISHED' && !drafts)) return null;
+      id = row.id;
+    }
     const tree = await this.byId(id, ctx);
     if (tree?.status === 'PUBLISHED') this.versionIds.set(key, id);
     return tree;

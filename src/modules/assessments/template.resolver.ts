@@ -43,9 +43,8 @@ export class TemplateResolver {
     @Ctx() ctx: Context,
   ): Promise<AssessmentTemplateType | null> {
     await settleCaller(ctx);
-    const tree = await this.catalog.bySlug(slug, version, ctx);
     // A draft is content in the making: staff only.
-    if (tree && tree.status !== 'PUBLISHED' && !ctx.auth.isStaff) return null;
+    const tree = await this.catalog.bySlug(slug, version, ctx, { drafts: ctx.auth.isStaff });
     return tree as unknown as AssessmentTemplateType | null;
   }
 }
