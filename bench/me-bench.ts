@@ -1,6 +1,6 @@
 import { withServer, type BenchContext } from './context';
 import { graphqlRequest } from './load';
-import { isMe, logIn, ME_QUERY, meBody } from './posture';
+import { graphqlBody, isMe, logIn, ME_QUERY } from './posture';
 import { alternate, compareRuns, measureLoad, type LoadRun, type SideBySideFigure } from './side-by-side';
 
 export type MeRun = LoadRun;
@@ -32,7 +32,7 @@ export async function benchMe(ctx: BenchContext): Promise<MeFigure> {
     () => ctx.startPosture(),
     async (server) => {
       const t = await logIn(server.url, ctx.credentials);
-      return { token: t, postureAnswer: await meBody(server.url, t) };
+      return { token: t, postureAnswer: await graphqlBody(server.url, ME_QUERY, undefined, t) };
     },
   );
   if (!isMe(postureAnswer)) throw new Error(`Posture does not answer \`me\`: ${postureAnswer}`);
@@ -41,7 +41,7 @@ export async function benchMe(ctx: BenchContext): Promise<MeFigure> {
   const runBaseline = () =>
     withServer(ctx.startBaseline, async (server) => {
       if (!checked) {
-        const baselineAnswer = await meBody(server.url, token);
+        const baselineAnswer = await graphqlBody(server.url, ME_QUERY, undefined, token);
         if (baselineAnswer.trim() !== postureAnswer.trim()) {
           throw new Error(`Posture and the baseline answer \`me\` differently:\n  Posture:  ${postureAnswer}\n  baseline: ${baselineAnswer}`);
         }

@@ -10,13 +10,17 @@ export interface Credentials {
   password: string;
 }
 
-/** One GraphQL call; throws with the server's answer unless it has data and no errors. */
-export async function graphql<T>(baseUrl: string, query: string, variables?: unknown, token?: string): Promise<T> {
-  const res = await fetch(`${baseUrl}/graphql`, {
+/** POSTs one GraphQL request to `${baseUrl}/graphql`, with a bearer token if given. */
+const post = (baseUrl: string, query: string, variables?: unknown, token?: string): Promise<Response> =>
+  fetch(`${baseUrl}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
+
+/** One GraphQL call; throws with the server's answer unless it has data and no errors. */
+export async function graphql<T>(baseUrl: string, query: string, variables?: unknown, token?: string): Promise<T> {
+  const res = await post(baseUrl, query, variables, token);
   const text = await res.text();
   let json: { data?: T; errors?: unknown[] };
   try {
@@ -33,14 +37,9 @@ export async function logIn(baseUrl: string, credentials: Credentials): Promise<
   return data.logIn.accessToken;
 }
 
-/** Raw response body of `me`, to check that Posture and the baseline answer alike. */
-export async function meBody(baseUrl: string, token: string): Promise<string> {
-  const res = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: ME_QUERY }),
-  });
-  return res.text();
+/** Raw response body of one GraphQL call, whatever it says: to check that Posture and a baseline answer alike. */
+export async function graphqlBody(baseUrl: string, query: string, variables?: unknown, token?: string): Promise<string> {
+  return (await post(baseUrl, query, variables, token)).text();
 }
 
 /** Invalid credentials: the logIn ran its argon2 work and was turned down, as a flood's logIns are. */

@@ -15,7 +15,7 @@ import { startWindow, type WindowCpu } from './cpu';
 import type { LoadResult } from './load';
 import { serverCommand } from './pinning';
 import { graphql, logIn, ME_QUERY, RELAXED_LOGIN_LIMITS } from './posture';
-import { fixed, medianOf, runRows, table, times } from './report';
+import { alternate, compareRuns, type LoadRun, type SideBySideFigure } from './side-by-side';
 import { percentile } from './stats';
 import type { SubmitLoopMessage, SubmitLoopRun, SubmitValues } from './submit-loop';
 
@@ -35,24 +35,15 @@ interface Account {
   token: string;
 }
 
-export interface SubmitRun {
-  posture: { load: LoadResult; cpu: WindowCpu };
-  raw: { run: SubmitLoopRun; cpu: WindowCpu };
-}
-
-export interface SubmitFigure {
-  throughputRatio: number;
-  p50Ratio: number;
-  p99Ratio: number;
-  /** Medians: Posture's server CPU per submission; the raw loop process's CPU per transaction. */
-  cpuMicros: { posture: number; raw: number };
-  dbCpuMicros: { posture: number; raw: number };
+/**
+ * Posture (A) against the raw loop (B, as `baseline`): cpuMicros.baseline is the raw loop process's
+ * CPU per transaction. `failures` also counts runs in which Posture completed no submission.
+ */
+export type SubmitFigure = SideBySideFigure & {
   answers: number;
   /** The statements Posture sent for one submission (the check), as the counter saw them. */
   statements: string[];
-  failures: number;
-  runs: SubmitRun[];
-}
+};
 
 /** A cursor over each account's fresh assessments, shared by a server's warm-up and measured run. */
 interface Queue {
@@ -260,7 +251,7 @@ export async function benchSubmit(ctx: BenchContext, serverEnv: Record<string, s
   const fresh = (perUser: number) => db.withClient((client) => insertInProgress(client, templateId, userIds, perUser));
   const clear = () => db.withClient((client) => clearAssessments(client, userIds));
 
-  const runPosture = async (): Promise<SubmitRun['posture']> => {
+  const runPosture = async (): Promise<LoadRun> => {
     for (let attempt = 0; ; attempt++) {
       const perUser = budget(rate.posture);
       const queues: Queue[] = (await fresh(perUser)).map((ids, i) => ({ account: accounts[i]!, ids, next: 0 }));
@@ -284,25 +275,32 @@ export async function benchSubmit(ctx: BenchContext, serverEnv: Record<string, s
       }
     }
   };
-  const runRaw = async (): Promise<SubmitRun['raw']> => {
+  /** The raw loop's run as a LoadRun: a committed transaction is a served and ok submission. */
+  const runRaw = async (): Promise<LoadRun> => {
     for (let attempt = 0; ; attempt++) {
       const perUser = budget(rate.raw);
       const queues = await fresh(perUser);
       try {
         const loop = await startRawLoop(ctx, serverEnv);
-        let result: SubmitRun['raw'];
+        let run: SubmitLoopRun;
+        let cpu: WindowCpu;
         try {
           await loop.load({ type: 'load', queues, userIds, values });
           if (o.warmupSeconds > 0) await loop.run(o.warmupSeconds);
           const window = await startWindow(loop.pid, db.backendCpu);
-          const run = await loop.run(o.seconds);
-          result = { run, cpu: await window.stop(run.transactions) };
+          run = await loop.run(o.seconds);
+          cpu = await window.stop(run.transactions);
           const used = run.transactions + run.failed; // measured run only: a floor for the rate
           rate.raw = Math.max(rate.raw, used / o.seconds / n);
         } finally {
           await loop.stop();
         }
-        if (!result.run.ranOut) return result;
+        if (!run.ranOut) {
+          return {
+            load: { ok: run.transactions, failed: run.failed, served: run.transactions, seconds: run.seconds, perSecond: run.perSecond, p50: run.p50, p99: run.p99 },
+            cpu,
+          };
+        }
         if (attempt >= 3) throw new Error('the raw loop ran out of fresh assessments four times');
         log(`   (B ran out of fresh assessments at ${perUser} per account; repeating the run with more)`);
       } finally {
@@ -311,61 +309,9 @@ export async function benchSubmit(ctx: BenchContext, serverEnv: Record<string, s
     }
   };
 
-  const runs: SubmitRun[] = [];
-  for (let i = 0; i < o.rounds; i++) {
-    let posture: SubmitRun['posture'];
-    let raw: SubmitRun['raw'];
-    if (i % 2 === 0) {
-      posture = await runPosture();
-      raw = await runRaw();
-    } else {
-      raw = await runRaw();
-      posture = await runPosture();
-    }
-    runs.push({ posture, raw });
-    log(`   round ${i + 1}/${o.rounds} (${i % 2 ? 'B A' : 'A B'}): A ${fixed(posture.load.perSecond, 0)} submissions/s, B ${fixed(raw.run.perSecond, 0)} transactions/s`);
-  }
-
-  const failures = runs.reduce((k, r) => k + r.posture.load.failed + (r.posture.load.ok === 0 ? 1 : 0) + r.raw.run.failed, 0);
+  const runs = await alternate(o.rounds, runPosture, runRaw, log, 'submission');
+  // A run in which Posture served nothing counts as a failure too.
+  const failures = runs.reduce((k, r) => k + r.posture.load.failed + (r.posture.load.ok === 0 ? 1 : 0) + r.baseline.load.failed, 0);
   log(failures ? `   FAILED submissions or transactions: ${failures}` : '   Every submission and transaction completed its assessment.');
-  const withDb = runs.some((r) => r.posture.cpu.db);
-  type Column = [string, (r: SubmitRun) => number, number];
-  const columns: Column[] = [
-    ['A submits/s', (r) => r.posture.load.perSecond, 0],
-    ['A p50 ms', (r) => r.posture.load.p50, 2],
-    ['A p99 ms', (r) => r.posture.load.p99, 2],
-    ['A CPU µs/req', (r) => r.posture.cpu.server.perRequest, 0],
-    ...(withDb ? ([['A DB µs/req', (r) => r.posture.cpu.db?.perRequest ?? NaN, 0]] as Column[]) : []),
-    ['B tx/s', (r) => r.raw.run.perSecond, 0],
-    ['B p50 ms', (r) => r.raw.run.p50, 2],
-    ['B p99 ms', (r) => r.raw.run.p99, 2],
-    ['B CPU µs/tx', (r) => r.raw.cpu.server.perRequest, 0],
-    ...(withDb ? ([['B DB µs/tx', (r) => r.raw.cpu.db?.perRequest ?? NaN, 0]] as Column[]) : []),
-  ];
-  log(table(['run', ...columns.map((c) => c[0])], runRows(runs, columns.map((c) => c[1]), columns.map((c) => c[2]))));
-
-  const figure: SubmitFigure = {
-    throughputRatio: medianOf(runs, (r) => r.posture.load.perSecond) / medianOf(runs, (r) => r.raw.run.perSecond),
-    p50Ratio: medianOf(runs, (r) => r.posture.load.p50) / medianOf(runs, (r) => r.raw.run.p50),
-    p99Ratio: medianOf(runs, (r) => r.posture.load.p99) / medianOf(runs, (r) => r.raw.run.p99),
-    cpuMicros: {
-      posture: medianOf(runs, (r) => r.posture.cpu.server.perRequest),
-      raw: medianOf(runs, (r) => r.raw.cpu.server.perRequest),
-    },
-    dbCpuMicros: {
-      posture: medianOf(runs, (r) => r.posture.cpu.db?.perRequest ?? NaN),
-      raw: medianOf(runs, (r) => r.raw.cpu.db?.perRequest ?? NaN),
-    },
-    answers: questions,
-    statements,
-    failures,
-    runs,
-  };
-  log(
-    `   => Posture submissions/s / raw transactions/s: ${times(figure.throughputRatio)}; p50 latency ${times(figure.p50Ratio)}; ` +
-      `CPU per submission ${fixed(figure.cpuMicros.posture, 0)} µs (Posture) vs ${fixed(figure.cpuMicros.raw, 0)} µs (raw loop)` +
-      (withDb ? `; PostgreSQL CPU ${fixed(figure.dbCpuMicros.posture, 0)} vs ${fixed(figure.dbCpuMicros.raw, 0)} µs` : ''),
-  );
-  log();
-  return figure;
+  return { ...compareRuns(runs, 'submission', log), answers: questions, statements, failures };
 }

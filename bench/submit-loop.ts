@@ -51,8 +51,6 @@ export interface SubmitLoopRun {
   /** Transaction latency, ms. */
   p50: number;
   p99: number;
-  /** CPU this process used in the run (all threads), µs. */
-  cpuMicros: number;
   /** A loop ran out of fresh assessments: the run is void and is repeated with more. */
   ranOut: boolean;
   error?: string;
@@ -114,7 +112,6 @@ async function run(seconds: number): Promise<SubmitLoopRun> {
   let failed = 0;
   let ranOut = false;
   const latencies: number[] = [];
-  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const end = start + seconds * 1000;
   let firstError: string | undefined;
@@ -141,7 +138,6 @@ async function run(seconds: number): Promise<SubmitLoopRun> {
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
-  const cpu = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
   return {
     transactions,
@@ -150,7 +146,6 @@ async function run(seconds: number): Promise<SubmitLoopRun> {
     perSecond: transactions / elapsed,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
-    cpuMicros: cpu.user + cpu.system,
     ranOut,
     ...(firstError ? { error: firstError } : {}),
   };

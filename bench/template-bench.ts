@@ -1,6 +1,7 @@
 import { statementCounter } from './counting';
 import { withServer, type BenchContext } from './context';
 import { graphqlRequest } from './load';
+import { graphqlBody } from './posture';
 import { fixed, table } from './report';
 import { alternate, compareRuns, measureLoad, type LoadRun, type SideBySideFigure } from './side-by-side';
 import { insertSynthetic, withOrm } from './assessment-data';
@@ -23,14 +24,7 @@ interface TemplateAnswer {
 }
 
 /** Raw body of the template query, for `slug`. */
-async function templateBody(baseUrl: string, slug: string): Promise<string> {
-  const res = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: TEMPLATE_QUERY, variables: { slug } }),
-  });
-  return res.text();
-}
+const templateBody = (baseUrl: string, slug: string) => graphqlBody(baseUrl, TEMPLATE_QUERY, { slug });
 
 /** Categories, questions and options in an answer, and whether any option shows its points; throws on errors. */
 function shapeOf(body: string): { categories: number; questions: number; options: number; pointsShown: boolean } {
