@@ -1,9 +1,9 @@
 import type { GraphQLSchema } from 'graphql';
 import { Authorized as TypeGraphQLAuthorized, createParameterDecorator, Extensions } from 'type-graphql';
-import { DomainError, ErrorCode } from '../common/errors';
+import { DomainError, ErrorCode, unauthenticated } from '../common/errors';
 import type { SessionScope } from '../modules/auth/session.entity';
 import { rootFields } from '../modules/rate-limit/rate-limit.policies';
-import type { Context, LeadViewer, Principal, Viewer } from './context';
+import type { Context, Principal, Viewer } from './context';
 
 /**
  * Roles a viewer may hold, each with the test that grants it. A new role (staff, say) is one entry
@@ -50,18 +50,18 @@ export function Authorized(rule: Role | AccessRule = {}): FieldDecorator {
  * Who owns what the caller makes (an assessment): the signed-in account, or the lead of a lead
  * session. For fields declared `@Authorized({ scopes: ['full', 'lead'] })`.
  */
-export type Owner = { kind: 'user'; userId: string; viewer: Viewer } | { kind: 'lead'; leadId: string; viewer: LeadViewer };
+export type Owner = { kind: 'user'; userId: string } | { kind: 'lead'; leadId: string };
 
 export const ownerOf = (principal: Principal): Owner =>
   principal.scope === 'lead'
-    ? { kind: 'lead', leadId: principal.lead.id, viewer: principal }
-    : { kind: 'user', userId: principal.user.id, viewer: principal };
+    ? { kind: 'lead', leadId: principal.lead.id }
+    : { kind: 'user', userId: principal.user.id };
 
 /** The owner behind an @Authorized field that admits lead sessions. */
 export const CurrentOwner = () =>
   createParameterDecorator<Context>(async ({ context }) => {
     const principal = await context.auth.principal();
-    if (!principal) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'You must be signed in.');
+    if (!principal) throw unauthenticated();
     return ownerOf(principal);
   });
 
@@ -69,7 +69,7 @@ export const CurrentOwner = () =>
 export const CurrentViewer = () =>
   createParameterDecorator<Context>(async ({ context }) => {
     const viewer = await context.auth.viewer();
-    if (!viewer) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'You must be signed in.');
+    if (!viewer) throw unauthenticated();
     return viewer;
   });
 

@@ -93,9 +93,25 @@ export function decodeCursor(cursor: string): { at: string; id: string } {
   return { at, id };
 }
 
-/** A connection from one page of records (fetched with one more than asked, to know whether more follow). */
+/** One page of records and where it sits, as connectionOf takes it. */
+export interface Page<R> {
+  records: R[];
+  totalCount: number;
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+}
+
+/** The page in `rows`, fetched with one more than `size` to know whether more follow. */
+export const pageOf = <R>(rows: readonly R[], size: number, totalCount: number, after: unknown): Page<R> => ({
+  records: rows.slice(0, size),
+  totalCount,
+  hasNextPage: rows.length > size,
+  hasPreviousPage: after != null,
+});
+
+/** A connection from one page of records (see pageOf). */
 export function connectionOf<R, N>(
-  page: { records: readonly R[]; totalCount: number; hasNextPage: boolean; hasPreviousPage: boolean },
+  page: Page<R>,
   cursor: (record: R) => string,
   node: (record: R) => N,
 ): Connection<N> {

@@ -1,6 +1,7 @@
 import { DomainError } from '../../src/common/errors';
 import { daysOf, periodOf, rate, sortGroups, zeroFilled } from '../../src/modules/leads/lead-metrics';
-import { escapeLike, optionalText } from '../../src/modules/leads/lead.rules';
+import { escapeLike } from '../../src/common/text';
+import { optionalText } from '../../src/modules/leads/lead.rules';
 
 // The pure parts of the staff view: the metrics period, its days, rates and group order, the
 // notes rule and LIKE escaping. No database.

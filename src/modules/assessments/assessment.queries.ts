@@ -1,19 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sha256 } from '../../common/crypto';
 import { notFound } from '../../common/errors';
-import { decodeCursor, pageSize } from '../../graphql/connection';
+import { decodeCursor, pageOf, pageSize, type Page } from '../../graphql/connection';
 import { ownerOf, type Owner } from '../../graphql/access';
 import type { Principal } from '../../graphql/context';
 import { ownedBy, RECORD_COLUMNS, toRecord, type AssessmentRecord, type OwnerRef } from './assessment.record';
 import { isUuid } from '../../common/ids';
 
 type Db = Pick<EntityManager, 'execute'>;
-export interface AssessmentPage {
-  records: AssessmentRecord[];
-  totalCount: number;
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-}
 
 /** Reads of assessments: each through its owner, or for staff. */
 export class AssessmentQueries {
@@ -31,7 +25,7 @@ export class AssessmentQueries {
   }
 
   /** One page of the owner's assessments, newest first, with the total. */
-  async page(db: Db, owner: OwnerRef, first: number | null | undefined, after: string | null | undefined): Promise<AssessmentPage> {
+  async page(db: Db, owner: OwnerRef, first: number | null | undefined, after: string | null | undefined): Promise<Page<AssessmentRecord>> {
     const limit = pageSize(first);
     const own = ownedBy(owner);
     const position = after ? decodeCursor(after) : null;
@@ -46,12 +40,7 @@ export class AssessmentQueries {
         own.param,
       ]),
     ]);
-    return {
-      records: rows.slice(0, limit).map(toRecord),
-      totalCount: Number(count?.n ?? 0),
-      hasNextPage: rows.length > limit,
-      hasPreviousPage: position !== null,
-    };
+    return pageOf(rows.map(toRecord), limit, Number(count?.n ?? 0), position);
   }
 
   /** A shared, completed assessment by its share token; null when the token is unknown or revoked. */

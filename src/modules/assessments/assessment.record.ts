@@ -1,3 +1,4 @@
+import type { Owner } from '../../graphql/access';
 import { rateLimited } from '../../common/errors';
 import type { AssessmentStatus } from './assessment.entity';
 import type { CategoryScoreResult, StoredRecommendation, RiskLevel, StoredAnswers } from './template.types';
@@ -42,8 +43,8 @@ export function toRecord(row: Record<string, unknown>): AssessmentRecord {
   return record as unknown as AssessmentRecord;
 }
 
-/** Who owns assessments, as far as the rows say: an account or a lead (an Owner is one). */
-export type OwnerRef = { kind: 'user'; userId: string } | { kind: 'lead'; leadId: string };
+/** Who owns assessments: an account or a lead. */
+export type OwnerRef = Owner;
 
 /** SQL that limits `assessments a` to an owner's, with its parameter. */
 export function ownedBy(owner: OwnerRef): { sql: string; param: string } {

@@ -69,7 +69,7 @@ export class AssessmentResolver {
   @Authorized()
   @Query(() => Dashboard, { description: "The signed-in account's overview. Errors: UNAUTHENTICATED, EMAIL_NOT_VERIFIED (lead session)." })
   dashboard(@CurrentViewer() viewer: Viewer, @Ctx() ctx: Context): Promise<Dashboard> {
-    const owner = { kind: 'user', userId: viewer.user.id, viewer } as const;
+    const owner = { kind: 'user', userId: viewer.user.id } as const;
     return buildDashboard(ctx.em, owner, { assessments: this.assessments, queries: this.queries, catalog: this.catalog }, ctx);
   }
 

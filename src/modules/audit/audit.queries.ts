@@ -1,21 +1,13 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import DataLoader from 'dataloader';
 import { badInput } from '../../common/errors';
 import { isUuid } from '../../common/ids';
-import { decodeCursor, pageSize } from '../../graphql/connection';
-import type { Context } from '../../graphql/context';
-import { User } from '../users/user.entity';
+import { escapeLike } from '../../common/text';
+import type { Page } from '../../graphql/connection';
+import { newestFirstPage } from '../../db/newest-first';
 import { AuditEvent } from './audit-event.entity';
 import type { AuditFilter } from './audit.input';
 import type { AuditEventType } from './audit.type';
-
-export interface AuditPage {
-  events: AuditEventType[];
-  totalCount: number;
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-}
 
 const view = (e: AuditEvent): AuditEventType => ({
   id: e.id,
@@ -38,7 +30,7 @@ function whereOf(filter: AuditFilter | null | undefined): FilterQuery<AuditEvent
   if (!filter) return where;
   const action = filter.action?.trim();
   if (action?.endsWith('.*')) {
-    const prefix = action.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`);
+    const prefix = escapeLike(action.slice(0, -1));
     where.push({ action: { $like: `${prefix}%` } });
   } else if (action) {
     where.push({ action });
@@ -57,36 +49,8 @@ function whereOf(filter: AuditFilter | null | undefined): FilterQuery<AuditEvent
 /** Reads of the audit log (staff). */
 export class AuditQueries {
   /** One page of the events matching `filter`, newest first, with their total. */
-  async page(em: EntityManager, filter: AuditFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<AuditPage> {
-    const limit = pageSize(first);
-    const cursor = after ? decodeCursor(after) : null;
-    const position = cursor && { at: new Date(cursor.at), id: cursor.id };
-    const where = whereOf(filter);
-    if (!where) return { events: [], totalCount: 0, hasNextPage: false, hasPreviousPage: position !== null };
-    const before: FilterQuery<AuditEvent>[] = position
-      ? [{ $or: [{ createdAt: { $lt: position.at } }, { createdAt: position.at, id: { $lt: position.id } }] }]
-      : [];
-    const [rows, totalCount] = await Promise.all([
-      em.find(AuditEvent, { $and: [...where, ...before] }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: limit + 1 }),
-      em.count(AuditEvent, { $and: where }),
-    ]);
-    return {
-      events: rows.slice(0, limit).map(view),
-      totalCount,
-      hasNextPage: rows.length > limit,
-      hasPreviousPage: position !== null,
-    };
+  page(em: EntityManager, filter: AuditFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<Page<AuditEventType>> {
+    return newestFirstPage(em, AuditEvent, () => whereOf(filter), first, after, view);
   }
-}
 
-/** The request's loader of acting accounts by id: null for one that is gone (hard-deleted). */
-export const actorLoader = (ctx: Pick<Context, 'em' | 'loader'>) =>
-  ctx.loader(
-    'audit.actors',
-    () =>
-      new DataLoader<string, User | null>(async (ids) => {
-        const users = await ctx.em.find(User, { id: { $in: [...ids] } });
-        const byId = new Map(users.map((u) => [u.id, u]));
-        return ids.map((id) => byId.get(id) ?? null);
-      }),
-  );
+}

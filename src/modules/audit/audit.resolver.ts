@@ -5,7 +5,8 @@ import type { AppServices } from '../module';
 import { User } from '../users/user.entity';
 import { AuditFilter } from './audit.input';
 import { connectionOf, encodeCursor } from '../../graphql/connection';
-import { actorLoader, type AuditQueries } from './audit.queries';
+import { userLoader } from '../users/user.service';
+import type { AuditQueries } from './audit.queries';
 import { AuditEventConnection, AuditEventType } from './audit.type';
 
 @Resolver()
@@ -27,7 +28,7 @@ export class AuditResolver {
     @Ctx() ctx: Context,
   ): Promise<AuditEventConnection> {
     const page = await this.queries.page(ctx.em, filter, first, after);
-    return connectionOf({ ...page, records: page.events }, (e) => encodeCursor(e.at, e.id), (e) => e);
+    return connectionOf(page, (e) => encodeCursor(e.at, e.id), (e) => e);
   }
 }
 
@@ -35,6 +36,6 @@ export class AuditResolver {
 export class AuditEventFieldsResolver {
   @FieldResolver(() => User, { nullable: true, description: 'The acting account; null when anonymous or when the account is gone.' })
   actor(@Root() event: AuditEventType, @Ctx() ctx: Context): Promise<User | null> {
-    return event.actorId ? actorLoader(ctx).load(event.actorId) : Promise.resolve(null);
+    return event.actorId ? userLoader(ctx).load(event.actorId) : Promise.resolve(null);
   }
 }

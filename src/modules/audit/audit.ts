@@ -145,6 +145,9 @@ export const Audited = () =>
  * and from their own (as actor: IP and user agent), keeping the events: for a hard delete.
  */
 export async function eraseAuditSubject(em: EntityManager, userId: string): Promise<void> {
-  await em.execute(`update audit_events set changes = null, ip = null, user_agent = null where target_id = ?`, [userId]);
-  await em.execute(`update audit_events set ip = null, user_agent = null where actor_id = ?`, [userId]);
+  await em.execute(
+    `update audit_events set ip = null, user_agent = null, changes = case when target_id = ? then null else changes end
+      where target_id = ? or actor_id = ?`,
+    [userId, userId, userId],
+  );
 }

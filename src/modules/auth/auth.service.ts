@@ -12,6 +12,7 @@ import { enqueueMail, requestDeferredMail, type DeferredMailHandler } from '../m
 import { User } from '../users/user.entity';
 import { assertEmail, assertName, assertUsername, EXISTING_USER, isLiveUser } from '../users/user.rules';
 import { findLiveUserByEmail, findUserForLogin, replacePasswordHash } from '../users/user.service';
+import { assertUsernameFree, usernameTaken } from '../users/account-lifecycle';
 import { UsernameReservation } from '../users/username-reservation.entity';
 import type { LogInInput, SignUpInput } from './auth.input';
 import type { OneTimeTokenService } from './one-time-token.service';
@@ -82,10 +83,7 @@ export class AuthService {
     meta: ClientMeta,
   ): Promise<User> {
     const now = new Date();
-    const taken =
-      (await tx.count(User, { username: fields.username })) > 0 ||
-      (await tx.count(UsernameReservation, { username: fields.username, expiresAt: { $gt: now } })) > 0;
-    if (taken) throw usernameTaken();
+    await assertUsernameFree(tx, fields.username, now);
 
     const existing = await findLiveUserByEmail(tx, fields.email);
     if (existing) {
@@ -211,5 +209,3 @@ export class AuthService {
 /** Why a logIn was refused, as `changes.reason` of its `user.login_failed` event. */
 type LogInFailure = 'password_too_long' | 'unknown_account' | 'no_password' | 'wrong_password' | 'not_active' | 'not_verified';
 
-const usernameTaken = () =>
-  new DomainError(ErrorCode.CONFLICT, 'This username is taken.', { field: 'username' });

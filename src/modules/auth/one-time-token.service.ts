@@ -72,9 +72,10 @@ export class OneTimeTokenService {
     }
   }
 
-  /** Marks every unused token of a purpose as used. */
-  async retire(em: EntityManager, userId: string, purpose: OneTimeTokenPurpose): Promise<void> {
-    await em.nativeUpdate(OneTimeToken, { user: userId, purpose, usedAt: null }, { usedAt: this.clock.now() });
+  /** Marks every unused token of the account as used: of these purposes, or of all when none are named. */
+  async retire(em: EntityManager, userId: string, purposes?: OneTimeTokenPurpose | readonly OneTimeTokenPurpose[]): Promise<void> {
+    const only = purposes === undefined ? {} : { purpose: { $in: ([] as OneTimeTokenPurpose[]).concat(purposes) } };
+    await em.nativeUpdate(OneTimeToken, { user: userId, usedAt: null, ...only }, { usedAt: this.clock.now() });
   }
 
   /**
@@ -82,13 +83,13 @@ export class OneTimeTokenService {
    * the row lock lets one through and the rest find used_at set. Call inside the transaction that
    * acts on it, so a failure afterwards leaves the token unused.
    */
-  async redeem(em: EntityManager, token: string, purpose: OneTimeTokenPurpose): Promise<RedeemedToken | null> {
+  async redeem(em: EntityManager, token: string, purposes: OneTimeTokenPurpose | readonly OneTimeTokenPurpose[]): Promise<RedeemedToken | null> {
     const now = this.clock.now();
     const rows = await em.execute<Array<{ id: string; user_id: string; email: string }>>(
       `update one_time_tokens set used_at = ?
-        where token_hash = ? and purpose = ? and used_at is null and expires_at > ?
+        where token_hash = ? and purpose in (?) and used_at is null and expires_at > ?
         returning id, user_id, email`,
-      [now, sha256(token), purpose, now],
+      [now, sha256(token), ([] as OneTimeTokenPurpose[]).concat(purposes), now],
     );
     return rows[0] ? { id: rows[0].id, userId: rows[0].user_id, email: rows[0].email } : null;
   }

@@ -71,9 +71,7 @@ export class PasswordFlows {
       let email: string;
       if (byToken) {
         // An invitation (adminCreateUser) is redeemed here too: it sets the first password.
-        const redeemed =
-          (await this.deps.oneTimeTokens.redeem(tx, input.token!, 'reset_password')) ??
-          (await this.deps.oneTimeTokens.redeem(tx, input.token!, 'invitation'));
+        const redeemed = await this.deps.oneTimeTokens.redeem(tx, input.token!, ['reset_password', 'invitation']);
         if (!redeemed) return 'invalid';
         ({ userId, email } = redeemed);
       } else {
@@ -91,8 +89,7 @@ export class PasswordFlows {
 
       user.passwordHash = passwordHash;
       user.emailVerifiedAt ??= new Date();
-      await this.deps.oneTimeTokens.retire(tx, user.id, 'reset_password');
-      await this.deps.oneTimeTokens.retire(tx, user.id, 'invitation');
+      await this.deps.oneTimeTokens.retire(tx, user.id, ['reset_password', 'invitation']);
       await this.deps.sessions.revokeAllSessions(tx, user.id, 'password_reset');
       this.passwordChangedMail(tx, user);
       return 'done';

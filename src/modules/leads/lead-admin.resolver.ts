@@ -4,6 +4,7 @@ import type { Context } from '../../graphql/context';
 import { Audited, type AdminAudit } from '../audit/audit';
 import type { AppServices } from '../module';
 import { User } from '../users/user.entity';
+import { userLoader } from '../users/user.service';
 import { LeadFilter, UpdateLeadInput } from './lead-admin.input';
 import { connectionOf, encodeCursor } from '../../graphql/connection';
 import { leadLoaders, type LeadAdminService } from './lead-admin.service';
@@ -84,7 +85,7 @@ export class LeadFieldsResolver {
     description: 'The account the lead converted into; null before conversion, or once that account was erased.',
   })
   convertedUser(@Root() lead: LeadRecord, @Ctx() ctx: Context): Promise<User | null> | null {
-    return lead.convertedUserId ? leadLoaders(ctx).users.load(lead.convertedUserId) : null;
+    return lead.convertedUserId ? userLoader(ctx).load(lead.convertedUserId) : null;
   }
 
   @FieldResolver(() => LeadScoreType, {

@@ -3,27 +3,20 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import { badInput, notFound } from '../../common/errors';
 import { isUuid } from '../../common/ids';
-import { decodeCursor, pageSize } from '../../graphql/connection';
+import type { Page } from '../../graphql/connection';
+import { newestFirstPage } from '../../db/newest-first';
 import type { Context } from '../../graphql/context';
 import { Assessment } from '../assessments/assessment.entity';
 import type { RiskLevel } from '../assessments/template.types';
 import { changesBetween, eraseAuditSubject, type AdminAudit } from '../audit/audit';
-import { User } from '../users/user.entity';
 import type { LeadFilter, UpdateLeadInput } from './lead-admin.input';
 import type { LeadRecord } from './lead-admin.type';
 import { Lead } from './lead.entity';
-import { escapeLike, optionalText } from './lead.rules';
-import { LeadSession } from './lead-session.entity';
+import { escapeLike } from '../../common/text';
+import { optionalText } from './lead.rules';
 import { LoginLink } from './login-link.entity';
 
 export const NOTES_MAX = 5000;
-
-export interface LeadPage {
-  records: LeadRecord[];
-  totalCount: number;
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-}
 
 export interface LeadScore {
   assessmentId: string;
@@ -76,30 +69,13 @@ export function leadWhere(filter: LeadFilter | null | undefined): FilterQuery<Le
   return where;
 }
 
-const all = (conditions: FilterQuery<Lead>[]): FilterQuery<Lead> => (conditions.length ? { $and: conditions } : {});
-
 /** The staff side of leads: the list, changes by staff, and erasure. */
 export class LeadAdminService {
   /** One page of leads, newest first, with the number matching the filter. */
-  async page(em: EntityManager, filter: LeadFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<LeadPage> {
-    const limit = pageSize(first);
-    const cursor = after ? decodeCursor(after) : null;
-    const position = cursor && { createdAt: new Date(cursor.at), id: cursor.id };
-    const where = leadWhere(filter);
-    const before: FilterQuery<Lead>[] = position
-      ? [{ $or: [{ createdAt: { $lt: position.createdAt } }, { createdAt: position.createdAt, id: { $lt: position.id } }] }]
-      : [];
-    const [leads, totalCount] = await Promise.all([
-      em.find(Lead, all([...where, ...before]), { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: limit + 1 }),
-      em.count(Lead, all(where)),
-    ]);
-    return {
-      records: leads.slice(0, limit).map(toLeadRecord),
-      totalCount,
-      hasNextPage: leads.length > limit,
-      hasPreviousPage: position !== null,
-    };
+  page(em: EntityManager, filter: LeadFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<Page<LeadRecord>> {
+    return newestFirstPage(em, Lead, () => leadWhere(filter), first, after, toLeadRecord);
   }
+
 
   /** Sets a lead's status and notes; the change and the audit commit together. NOT_FOUND for no such lead. */
   async update(em: EntityManager, id: string, input: UpdateLeadInput, audit: AdminAudit): Promise<LeadRecord> {
@@ -130,9 +106,8 @@ export class LeadAdminService {
       if (!lead) throw notFound('Lead', 'id');
       const assessments = await tx.nativeDelete(Assessment, { lead: id, user: null });
       await tx.nativeDelete(LoginLink, { lead: id });
-      await tx.nativeDelete(LeadSession, { lead: id });
       await eraseAuditSubject(tx, id);
-      await tx.nativeDelete(Lead, { id });
+      await tx.nativeDelete(Lead, { id }); // its lead sessions go with it (on delete cascade)
       // Counts only: the erased lead's data stays out of its own deletion's record.
       audit.record(tx, { targetType: 'lead', targetId: id, changes: { converted: Boolean(lead.converted), assessmentsErased: assessments } });
       return true as const;
@@ -143,11 +118,6 @@ export class LeadAdminService {
 /** This request's loaders for the fields of a lead page: one statement each, whatever the page's size. */
 export function leadLoaders(ctx: Pick<Context, 'em' | 'loader'>) {
   return ctx.loader('leads.admin', () => ({
-    users: new DataLoader<string, User | null>(async (ids) => {
-      const users = await ctx.em.find(User, { id: { $in: [...ids] } });
-      const byId = new Map(users.map((u) => [u.id, u]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }),
     // A lead's assessments keep its lead_id when they move to the account at conversion.
     latestScores: new DataLoader<string, LeadScore | null>(async (ids) => {
       const rows = await ctx.em.execute<Array<{ leadId: string; assessmentId: string; percentageScore: number; riskLevel: RiskLevel; completedAt: Date | string }>>(

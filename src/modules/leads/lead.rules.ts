@@ -19,8 +19,6 @@ export function optionalText(value: string | null | undefined, field: string, ma
   return trimmed;
 }
 
-/** A LIKE pattern's own characters escaped, so that a search matches them literally. */
-export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export const optionalName = (value: string | null | undefined, field: string) =>
   value?.trim() ? assertName(value, field) : null;

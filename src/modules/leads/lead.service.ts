@@ -12,11 +12,11 @@ import type { ClientMeta, IssuedTokens, LeadTokens, SessionService } from '../au
 import type { MailMessage } from '../mail/mail.messages';
 import { enqueueMail, requestDeferredMail, type DeferredMailHandler } from '../mail/mail.outbox';
 import { Assessment } from '../assessments/assessment.entity';
-import { audit, type AuditOrigin } from '../audit/audit';
+import { audit, originFrom } from '../audit/audit';
 import { Profile } from '../users/profile.entity';
 import { User } from '../users/user.entity';
 import { assertEmail, EXISTING_USER, isLiveUser } from '../users/user.rules';
-import { UsernameReservation } from '../users/username-reservation.entity';
+import { isUsernameHeld } from '../users/account-lifecycle';
 import { Lead } from './lead.entity';
 import type { CaptureLeadInput } from './lead.input';
 import { organisationFields } from '../users/organisation';
@@ -24,13 +24,6 @@ import { localeOf, nameFromEmail, optionalText, usernameBase } from './lead.rule
 import { LoginLink } from './login-link.entity';
 
 const LOGIN_LINK_REQUEST = 'leads.login-link';
-
-/** The audit origin of a request the service sees only as its client. */
-const originFrom = (meta: ClientMeta, actorId: string | null): AuditOrigin => ({
-  actorId,
-  ip: meta.ip.slice(0, 64),
-  userAgent: meta.userAgent?.slice(0, 512) ?? null,
-});
 
 export interface LeadServiceDeps {
   config: Pick<Config, 'publicUrl' | 'leads'>;
@@ -171,8 +164,7 @@ export class LeadService {
       // Whoever made this account never proved the address; its owner just did (no pre-hijacking).
       user.passwordHash = null;
       await this.deps.sessions.revokeAllSessions(tx, user.id, 'email_proved_by_link');
-      await this.deps.oneTimeTokens.retire(tx, user.id, 'verify_email');
-      await this.deps.oneTimeTokens.retire(tx, user.id, 'reset_password');
+      await this.deps.oneTimeTokens.retire(tx, user.id, ['verify_email', 'reset_password']);
       user.emailVerifiedAt = now;
     }
 
@@ -218,10 +210,7 @@ export class LeadService {
     const base = usernameBase(email);
     for (let i = 0; i < 20; i++) {
       const candidate = i === 0 ? base : `${base.slice(0, 15)}_${randomInt(0, 10 ** Math.min(4, 1 + Math.floor(i / 3))).toString()}`;
-      const taken =
-        (await tx.count(User, { username: candidate })) > 0 ||
-        (await tx.count(UsernameReservation, { username: candidate, expiresAt: { $gt: now } })) > 0;
-      if (!taken) return candidate;
+      if (!(await isUsernameHeld(tx, candidate, now))) return candidate;
     }
     return `user_${randomInt(0, 1e6)}`.slice(0, 20);
   }

@@ -85,8 +85,8 @@ export interface RateLimitCaller {
 }
 
 /**
- * Where the limits in force come from: ConfiguredRateLimits (the declarations with `RATE_LIMITS`
- * applied), or TieredRateLimits, which puts each signed-in caller's tier limits between the two.
+ * Where the limits in force come from: TieredRateLimits, the declarations with `RATE_LIMITS`
+ * applied (resolvePolicies) and each signed-in caller's tier limits between the two.
  */
 export interface RateLimitSource {
   limitsFor(operation: string, caller: RateLimitCaller): readonly RateLimitPolicy[] | Promise<readonly RateLimitPolicy[]>;
@@ -159,17 +159,4 @@ export function resolvePolicies(schema: GraphQLSchema, overrides: readonly RateL
     list.sort((a, b) => RATE_LIMIT_SCOPES.indexOf(a.scope) - RATE_LIMIT_SCOPES.indexOf(b.scope));
   }
   return byOperation;
-}
-
-/** The limits declared in the schema with `RATE_LIMITS` applied, the same for every caller. */
-export class ConfiguredRateLimits implements RateLimitSource {
-  private readonly policies: Map<string, RateLimitPolicy[]>;
-
-  constructor(schema: GraphQLSchema, overrides: readonly RateLimitOverride[]) {
-    this.policies = resolvePolicies(schema, overrides);
-  }
-
-  limitsFor(operation: string): readonly RateLimitPolicy[] {
-    return this.policies.get(operation) ?? [];
-  }
 }

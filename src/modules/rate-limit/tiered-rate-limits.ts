@@ -1,6 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import {
-  ConfiguredRateLimits,
+  resolvePolicies,
   type RateLimitCaller,
   type RateLimitOverride,
   type RateLimitPolicy,
@@ -36,7 +36,8 @@ export function withTierLimit(operation: string, configured: readonly RateLimitP
  * lookup; the caller's tier is asked for only when some tier limits the operation.
  */
 export class TieredRateLimits implements RateLimitSource {
-  private readonly configured: ConfiguredRateLimits;
+  /** The declared limits with `RATE_LIMITS` applied, by operation. */
+  private readonly configured: Map<string, RateLimitPolicy[]>;
   /** Operations whose `user` limit RATE_LIMITS sets: tier rows do not apply to them. */
   private readonly operatorSet: ReadonlySet<string>;
 
@@ -45,12 +46,12 @@ export class TieredRateLimits implements RateLimitSource {
     overrides: readonly RateLimitOverride[],
     private readonly tiers: TierLimitTable | undefined,
   ) {
-    this.configured = new ConfiguredRateLimits(schema, overrides);
+    this.configured = resolvePolicies(schema, overrides);
     this.operatorSet = new Set(overrides.filter((o) => o.scope === 'user').map((o) => o.operation));
   }
 
   limitsFor(operation: string, caller: RateLimitCaller): readonly RateLimitPolicy[] | Promise<readonly RateLimitPolicy[]> {
-    const configured = this.configured.limitsFor(operation);
+    const configured = this.configured.get(operation) ?? [];
     if (!this.tiers?.covers(operation) || this.operatorSet.has(operation)) return configured;
     return this.forTier(operation, configured, caller, this.tiers);
   }

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../common/clock';
 import { conflict, DomainError, ErrorCode } from '../../common/errors';
 import { audit, eraseAuditSubject, SYSTEM_ORIGIN, type AuditOrigin } from '../audit/audit';
-import { OneTimeToken } from '../auth/one-time-token.entity';
+import type { OneTimeTokenService } from '../auth/one-time-token.service';
 import type { SessionService } from '../auth/session.service';
 import { User } from './user.entity';
 import { isLiveUser, LIVE_USER } from './user.rules';
@@ -44,15 +44,20 @@ export async function assertNotLastSuperuser(tx: EntityManager, user: User): Pro
   if (others === 0) throw conflict('This is the last superuser: make another account a superuser first.');
 }
 
-/** CONFLICT (field "username") when another account has it, or a sign-up holds it (see UsernameReservation). */
-export async function assertUsernameFree(tx: EntityManager, username: string, now: Date, exceptUserId?: string): Promise<void> {
-  const taken =
+/** Whether another account has `username`, or a sign-up holds it (see UsernameReservation). */
+export async function isUsernameHeld(tx: EntityManager, username: string, now: Date, exceptUserId?: string): Promise<boolean> {
+  return (
     (await tx.count(User, { username, ...(exceptUserId ? { id: { $ne: exceptUserId } } : {}) })) > 0 ||
-    (await tx.count(UsernameReservation, { username, expiresAt: { $gt: now } })) > 0;
-  if (taken) throw usernameTaken();
+    (await tx.count(UsernameReservation, { username, expiresAt: { $gt: now } })) > 0
+  );
 }
 
-const usernameTaken = () => conflict('This username is taken.', { field: 'username' });
+/** CONFLICT (field "username") when the username is held (isUsernameHeld). */
+export async function assertUsernameFree(tx: EntityManager, username: string, now: Date, exceptUserId?: string): Promise<void> {
+  if (await isUsernameHeld(tx, username, now, exceptUserId)) throw usernameTaken();
+}
+
+export const usernameTaken = () => conflict('This username is taken.', { field: 'username' });
 const emailTaken = () => conflict('This email address already has an account.', { field: 'email' });
 
 /** CONFLICT (field "email") when another account, a deleted one included, has the address. */
@@ -70,14 +75,10 @@ export function asConflict(err: unknown): unknown {
   return err;
 }
 
-/** Voids every emailed token of the account that is still unused: they went to an address, or for a state, that no longer holds. */
-export async function retireAllTokens(tx: EntityManager, userId: string, now: Date): Promise<void> {
-  await tx.nativeUpdate(OneTimeToken, { user: userId, usedAt: null }, { usedAt: now });
-}
-
 export interface LifecycleDeps {
   clock: Clock;
   sessions: SessionService;
+  oneTimeTokens: OneTimeTokenService;
 }
 
 /**
@@ -91,7 +92,8 @@ export async function softDeleteAccount(tx: EntityManager, user: User, deps: Lif
   user.status = 'deleted';
   user.deletedAt = now;
   await deps.sessions.revokeAllSessions(tx, user.id, 'account_deleted');
-  await retireAllTokens(tx, user.id, now);
+  // Every emailed token dies: they were sent for an account that no longer acts.
+  await deps.oneTimeTokens.retire(tx, user.id);
   audit(tx, origin, { action: 'user.deleted', targetType: 'user', targetId: user.id });
 }
 

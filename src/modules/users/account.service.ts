@@ -5,7 +5,6 @@ import { isUuid } from '../../common/ids';
 import { publicLink } from '../../common/links';
 import type { Config } from '../../config';
 import type { Viewer } from '../../graphql/context';
-import type { AssessmentService } from '../assessments/assessment.service';
 import { audit, changesBetween, type AuditOrigin } from '../audit/audit';
 import type { OneTimeTokenService } from '../auth/one-time-token.service';
 import type { PasswordService } from '../auth/password.service';
@@ -13,7 +12,7 @@ import { Session } from '../auth/session.entity';
 import type { SessionService } from '../auth/session.service';
 import { enqueueMail } from '../mail/mail.outbox';
 import { exportAccountData } from './account-export';
-import { asConflict, assertEmailFree, assertUsernameFree, lockAccount, retireAllTokens, softDeleteAccount } from './account-lifecycle';
+import { asConflict, assertEmailFree, assertUsernameFree, lockAccount, softDeleteAccount } from './account-lifecycle';
 import type { UpdateMeInput } from './account.input';
 import type { PublicUser, SessionInfo } from './account.type';
 import { User } from './user.entity';
@@ -21,14 +20,13 @@ import { assertAvatarUrl, assertEmail, assertName, assertUsername, isLiveUser, L
 
 type Db = Pick<EntityManager, 'execute'>;
 
-/** What the account services need; the auth and assessments modules' services are read when first used (see users.module). */
+/** What the account services need; the auth module's services are read when first used (see users.module). */
 export interface AccountDeps {
   config: Pick<Config, 'publicUrl' | 'tokens'>;
   clock: Clock;
   readonly passwords: PasswordService;
   readonly sessions: SessionService;
   readonly oneTimeTokens: OneTimeTokenService;
-  readonly assessments: AssessmentService;
 }
 
 /** The live sessions of an account, most recently used first. */
@@ -142,7 +140,7 @@ export class AccountService {
         const before = { email: user.email };
         user.email = redeemed.email;
         user.emailVerifiedAt = now;
-        await retireAllTokens(tx, user.id, now);
+        await this.deps.oneTimeTokens.retire(tx, user.id); // every other token went to the old address
         audit(tx, origin, {
           action: 'user.email_changed',
           actorId: user.id, // the token speaks for the account, signed in or not

@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, conflict, notFound } from '../../common/errors';
+import { conflict, notFound } from '../../common/errors';
 import { isUuid } from '../../common/ids';
 import { publicLink } from '../../common/links';
 import { changesBetween, type AdminAudit } from '../audit/audit';
 import { DEFAULT_TIER_ID, Tier } from '../tiers/tier.entity';
+import { assertAssessmentLimit } from '../tiers/tier.rules';
 import { enqueueMail } from '../mail/mail.outbox';
 import {
   asConflict,
@@ -14,7 +15,6 @@ import {
   isLiveSuperuser,
   lockAccount,
   restoreAccount,
-  retireAllTokens,
   softDeleteAccount,
 } from './account-lifecycle';
 import type { AccountDeps } from './account.service';
@@ -22,8 +22,6 @@ import type { AdminCreateUserInput, AdminUpdateUserInput } from './account.input
 import { Profile } from './profile.entity';
 import { User } from './user.entity';
 import { assertEmail, assertName, assertUsername } from './user.rules';
-
-export const ASSESSMENT_LIMIT_MAX = 100_000;
 
 /** The fields of an account an audit entry compares before and after a staff change. */
 const audited = (user: User, profile: Profile | null) => ({
@@ -96,9 +94,7 @@ export class AdminUserService {
     const username = input.username != null ? assertUsername(input.username) : undefined;
     const email = input.email != null ? assertEmail(input.email) : undefined;
     const limit = input.assessmentLimit;
-    if (limit != null && (!Number.isInteger(limit) || limit < 0 || limit > ASSESSMENT_LIMIT_MAX)) {
-      throw badInput('assessmentLimit', `assessmentLimit: a whole number from 0 to ${ASSESSMENT_LIMIT_MAX}, or null for the tier's.`);
-    }
+    if (limit != null) assertAssessmentLimit(limit);
     const { sessions, clock } = this.deps;
     try {
       return await em.transactional(async (tx) => {
@@ -120,7 +116,7 @@ export class AdminUserService {
         if (email !== undefined && email !== user.email) {
           await assertEmailFree(tx, email, id);
           user.email = email;
-          await retireAllTokens(tx, id, now); // they went to the old address
+          await this.deps.oneTimeTokens.retire(tx, id); // they went to the old address
         }
         if (input.tierId != null && input.tierId !== user.tierId) {
           await this.assertTier(tx, input.tierId);
@@ -147,8 +143,9 @@ export class AdminUserService {
     await em.transactional(async (tx) => {
       const user = await lockAccount(tx, id, log.origin.actorId);
       if (!user) throw notFound('User', 'id');
-      await assertNotLastSuperuser(tx, user);
       if (hard) {
+        // A soft delete checks this itself (softDeleteAccount).
+        await assertNotLastSuperuser(tx, user);
         await eraseAccount(tx, id, log.origin, 'hard');
         log.record(tx, { targetType: 'user', targetId: id, changes: { hard: true } });
         return;

@@ -1,16 +1,18 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { connectionOf, decodeCursor, encodeCursor, pageSize } from '../../graphql/connection';
+import { escapeLike } from '../../common/text';
+import { connectionOf, decodeCursor, encodeCursor, pageOf, pageSize } from '../../graphql/connection';
 import { isUuid } from '../../common/ids';
 import type { UserFilter } from './account.input';
 import { AccountStatus, type UserConnection } from './account.type';
+import { liveUserSql } from './user.rules';
 import { userSnapshots, type UserRow } from './user.snapshot';
 
 type Db = Pick<EntityManager, 'execute' | 'getMetadata'>;
 
 /** SQL over `users u` for each status, as accountStatusOf decides it. */
 const STATUS_SQL: Record<AccountStatus, string> = {
-  ACTIVE: `u.deleted_at is null and u.status = 'active' and u.email_verified_at is not null`,
-  UNVERIFIED: `u.deleted_at is null and u.status = 'active' and u.email_verified_at is null`,
+  ACTIVE: `${liveUserSql('u')} and u.email_verified_at is not null`,
+  UNVERIFIED: `${liveUserSql('u')} and u.email_verified_at is null`,
   DISABLED: `u.deleted_at is null and u.status = 'disabled'`,
   DELETED: `(u.deleted_at is not null or u.status = 'deleted')`,
 };
@@ -21,7 +23,7 @@ function filterSql(filter: UserFilter | null | undefined): { sql: string[]; para
   const params: unknown[] = [];
   const search = filter?.search?.trim();
   if (search) {
-    const like = `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = `%${escapeLike(search.toLowerCase())}%`;
     sql.push(`(u.email like ? or u.username like ? or lower(u.name) like ?)`);
     params.push(like, like, like);
   }
@@ -61,7 +63,7 @@ export async function listUsers(
     db.execute<Array<{ n: string | number }>>(`select count(*) as n from users u ${clause(where.sql)}`, where.params),
   ]);
   return connectionOf(
-    { records: rows.slice(0, limit), totalCount: Number(count?.n ?? 0), hasNextPage: rows.length > limit, hasPreviousPage: position !== null },
+    pageOf(rows, limit, Number(count?.n ?? 0), position),
     (row) => encodeCursor(row.cursorAt, row.id),
     (row) => snapshots.read(row),
   );

@@ -1,4 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
+import type { Context } from '../../graphql/context';
 import type { PreparedSql, PreparedStatement } from '../../db/pg-pool';
 import { User } from './user.entity';
 import { EXISTING_USER, existingUserSql, parseLoginName } from './user.rules';
@@ -50,3 +52,15 @@ export async function replacePasswordHash(db: PreparedSql, userId: string, old: 
 export function findLiveUserByEmail(em: EntityManager, email: string): Promise<User | null> {
   return em.findOne(User, { email, ...EXISTING_USER });
 }
+
+/** The request's loader of accounts by id (any state): null for one that is gone (hard-deleted or purged). */
+export const userLoader = (ctx: Pick<Context, 'em' | 'loader'>) =>
+  ctx.loader(
+    'users.byId',
+    () =>
+      new DataLoader<string, User | null>(async (ids) => {
+        const users = await ctx.em.find(User, { id: { $in: [...ids] } });
+        const byId = new Map(users.map((u) => [u.id, u]));
+        return ids.map((id) => byId.get(id) ?? null);
+      }),
+  );

@@ -27,8 +27,8 @@ export const usersModule = defineModule({
   ],
   resolvers: [UserResolver, ProfileResolver, SelfServiceResolver, AdminUsersResolver, AdminUserFieldsResolver],
   services({ config, clock, services }) {
-    // The auth and assessments modules are set up after this one (their entities point at User),
-    // so their services are read from the registry when first used, by then complete.
+    // The auth module is set up after this one (its entities point at User), so its services are
+    // read from the registry when first used, by then complete.
     const registry = services as AppServices;
     const deps: AccountDeps = {
       config,
@@ -41,9 +41,6 @@ export const usersModule = defineModule({
       },
       get oneTimeTokens() {
         return registry.oneTimeTokens;
-      },
-      get assessments() {
-        return registry.assessments;
       },
     };
     return { accounts: new AccountService(deps), adminUsers: new AdminUserService(deps) };
