@@ -1,9 +1,9 @@
 import { buildAppSchema } from '../../src/graphql/schema';
 import { accessOf } from '../../src/graphql/access';
 import { policyOf, rootFields } from '../../src/modules/rate-limit/rate-limit.policies';
-import type { GraphQLResponse } from '../support/graphql';
+import { firstCode, type GraphQLResponse, ok } from '../support/graphql';
 import { bearer, createSuperuser, createVerifiedUser, LOG_IN, newAccount, startTestApp, type TestApp } from '../support/test-app';
-import { captureLead, firstCode, ok } from '../assessments/support';
+import { captureLead } from '../assessments/support';
 import {
   ACCOUNT_TEST_ENV,
   ADMIN_USER,

@@ -1,6 +1,7 @@
+import { firstCode, ok } from '../support/graphql';
 import { linkToken } from '../support/smtp';
 import { bearer, createSuperuser, createVerifiedUser, LOG_IN, ME, newAccount, SIGN_UP, startTestApp, type TestApp } from '../support/test-app';
-import { captureLead, firstCode, LOG_IN_WITH_LINK, loginLinkToken, ok, START } from '../assessments/support';
+import { captureLead, LOG_IN_WITH_LINK, loginLinkToken, START } from '../assessments/support';
 import {
   ACCOUNT_TEST_ENV,
   ADMIN_USER,

@@ -1,4 +1,5 @@
-import { RELAXED_IP_LIMITS, type TestApp } from '../support/test-app';
+import { auditRows } from '../support/audit';
+import { CHEAP_HASHING, relaxedLimits, type TestApp } from '../support/test-app';
 import { ASSESSMENT_TEST_ENV, RELAXED_LEAD_LIMITS } from '../assessments/support';
 
 /** Limits raised for these files (every request comes from one IP, and a few users do many calls). */
@@ -18,10 +19,9 @@ const RELAXED_ACCOUNT_LIMITS = [
 
 export const ACCOUNT_TEST_ENV = {
   ...ASSESSMENT_TEST_ENV,
-  RATE_LIMITS: [...new Set([...RELAXED_IP_LIMITS.split(','), ...RELAXED_LEAD_LIMITS, ...RELAXED_ACCOUNT_LIMITS])].join(','),
+  RATE_LIMITS: relaxedLimits(...RELAXED_LEAD_LIMITS, ...RELAXED_ACCOUNT_LIMITS),
   // Cheap hashing: these files sign many accounts up.
-  ARGON2_MEMORY_KIB: '1024',
-  ARGON2_TIME_COST: '1',
+  ...CHEAP_HASHING,
 };
 
 export const USER_FIELDS = 'id email username name avatarUrl emailVerified isSuperuser';
@@ -51,11 +51,7 @@ export const countRows = async (t: TestApp, table: string, where = 'true', param
   Number((await t.sql<{ n: string }>(`select count(*) as n from ${table} where ${where}`, params))[0]!.n);
 
 /** The audit events with `action` about `targetId`, oldest first. */
-export const auditEvents = (t: TestApp, action: string, targetId: string) =>
-  t.sql<{ action: string; actor_id: string | null; target_id: string; changes: any; ip: string | null; user_agent: string | null }>(
-    `select action, actor_id, target_id, changes, ip, user_agent from audit_events where action = ? and target_id = ? order by created_at, id`,
-    [action, targetId],
-  );
+export const auditEvents = (t: TestApp, action: string, targetId: string) => auditRows(t, { action, targetId });
 
 /** A users row, as stored. */
 export const userRow = async (t: TestApp, id: string) =>

@@ -1,6 +1,6 @@
 import { createVerifiedUser, LOG_IN, startTestApp, type TestApp } from '../support/test-app';
-import type { GraphQLResponse } from '../support/graphql';
-import { ASSESSMENT_TEST_ENV, bestAnswers, captureLead, leadEmail, ok, RELAXED_LEAD_LIMITS, START, SUBMIT, TEMPLATE, worstAnswers } from './support';
+import { type GraphQLResponse, ok } from '../support/graphql';
+import { ASSESSMENT_TEST_ENV, bestAnswers, captureLead, LEAD_ONLY_LIMITS, leadEmail, START, SUBMIT, TEMPLATE, worstAnswers } from './support';
 
 // Who may do what with assessments, leads and profiles: every operation of the feature, called by
 // every kind of caller, against the assessments of an account and of a lead.
@@ -72,7 +72,7 @@ describe('the assessment access matrix', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { ...ASSESSMENT_TEST_ENV, RATE_LIMITS: RELAXED_LEAD_LIMITS.join(','), ...ADMIN } });
+    t = await startTestApp({ env: { ...ASSESSMENT_TEST_ENV, RATE_LIMITS: LEAD_ONLY_LIMITS, ...ADMIN } });
     const template = ok(await t.gql(TEMPLATE, { slug: SLUG })).assessmentTemplate;
     const q = template.categories[0].questions[0];
     firstAnswer = [{ questionId: q.id, optionIds: [q.options[0].id] }];

@@ -1,21 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { codes, type GraphQLResponse } from '../support/graphql';
+import { codes, firstCode, type GraphQLResponse, ok } from '../support/graphql';
 import { linkToken } from '../support/smtp';
-import { createVerifiedUser, LOG_IN, ME, newAccount, RELAXED_IP_LIMITS, SIGN_UP, startTestApp, type TestApp } from '../support/test-app';
-import { ASSESSMENT_TEST_ENV, captureLead, firstCode, leadEmail, LOG_IN_WITH_LINK, ok, RELAXED_LEAD_LIMITS, START } from './support';
+import { CHEAP_HASHING, createVerifiedUser, LOG_IN, ME, newAccount, relaxedLimits, SIGN_UP, startTestApp, type TestApp } from '../support/test-app';
+import { ASSESSMENT_TEST_ENV, captureLead, leadEmail, LOG_IN_WITH_LINK, RELAXED_LEAD_LIMITS, START } from './support';
 
 // logInWithLink and requestLoginLink: a link proves the address. It signs in the account with the
 // address (taking it from whoever made it without proving it) or makes one, moves the address's lead
 // assessments to it and ends their lead sessions. And changePassword for an account made this way.
 
-const RELAXED = [...new Set([...RELAXED_IP_LIMITS.split(','), ...RELAXED_LEAD_LIMITS])].join(',');
 const LEAD_SUBJECT = /^Save your Posture results$/;
 const SIGN_IN_SUBJECT = /^Sign in to Posture$/;
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ env: { ...ASSESSMENT_TEST_ENV, RATE_LIMITS: RELAXED, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' } });
+  t = await startTestApp({ env: { ...ASSESSMENT_TEST_ENV, RATE_LIMITS: relaxedLimits(...RELAXED_LEAD_LIMITS), ...CHEAP_HASHING } });
 });
 afterAll(() => t.stop());
 

@@ -2,21 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { syntheticTemplate } from '../../src/modules/assessments/synthetic-template';
 import { insertTemplateVersion } from '../../src/modules/assessments/template.seeder';
 import type { TemplateFile } from '../../src/modules/assessments/template.types';
-import type { GraphQLResponse } from '../support/graphql';
-import { createVerifiedUser, RELAXED_IP_LIMITS, startTestApp, type TestApp } from '../support/test-app';
-import {
-  ASSESSMENT_TEST_ENV,
-  bestAnswers,
-  captureLead,
-  firstCode,
-  ok,
-  RELAXED_LEAD_LIMITS,
-  SAVE,
-  START,
-  SUBMIT,
-  TEMPLATE,
-  worstAnswers,
-} from './support';
+import { firstCode, type GraphQLResponse, ok } from '../support/graphql';
+import { createVerifiedUser, relaxedLimits, startTestApp, type TestApp } from '../support/test-app';
+import { ASSESSMENT_TEST_ENV, bestAnswers, captureLead, RELAXED_LEAD_LIMITS, SAVE, START, SUBMIT, TEMPLATE, worstAnswers } from './support';
 
 // The rules of taking assessments, through GraphQL: start and resume, the lifetime limit, pacing,
 // answers, scoring, repeated and concurrent submission, deletion, sharing, paging and the
@@ -45,7 +33,7 @@ const UPDATE_PROFILE = `mutation ($input: UpdateProfileInput!) { updateProfile(i
 /** The settings every block starts from: pacing off, capture and sign-up limits relaxed. */
 const appEnv = (overrides: Record<string, string> = {}) => ({
   ...ASSESSMENT_TEST_ENV,
-  RATE_LIMITS: [RELAXED_IP_LIMITS, ...RELAXED_LEAD_LIMITS].join(','),
+  RATE_LIMITS: relaxedLimits(...RELAXED_LEAD_LIMITS),
   ...overrides,
 });
 

@@ -1,19 +1,18 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { firstCode, ok } from '../support/graphql';
 import { ME, startTestApp, type TestApp } from '../support/test-app';
 import {
   ASSESSMENT_TEST_ENV,
   bestAnswers,
   captureLead,
+  LEAD_ONLY_LIMITS,
   LOG_IN_WITH_LINK,
   loginLinkToken,
-  ok,
-  RELAXED_LEAD_LIMITS,
   RESULT_FIELDS,
   SAVE,
   START,
   SUBMIT,
   TEMPLATE,
-  firstCode,
 } from './support';
 
 // The visitor's whole story, through GraphQL and real mail: capture → start → save → resume →
@@ -22,7 +21,7 @@ import {
 describe('the visitor story', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: { ...ASSESSMENT_TEST_ENV, RATE_LIMITS: RELAXED_LEAD_LIMITS.join(',') } });
+    t = await startTestApp({ env: { ...ASSESSMENT_TEST_ENV, RATE_LIMITS: LEAD_ONLY_LIMITS } });
   });
   afterAll(() => t.stop());
 

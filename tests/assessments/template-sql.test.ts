@@ -1,8 +1,9 @@
 import { Client } from 'pg';
 import { syntheticTemplate } from '../../src/modules/assessments/synthetic-template';
 import { insertTemplateVersion } from '../../src/modules/assessments/template.seeder';
+import { ok } from '../support/graphql';
 import { LOG_IN, startTestApp, type TestApp } from '../support/test-app';
-import { ASSESSMENT_TEST_ENV, ok } from './support';
+import { ASSESSMENT_TEST_ENV } from './support';
 
 // A whole template tree (categories → questions → options) is read with a fixed number of SQL
 // statements, however big the template is: one per level through the request's DataLoaders for a

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { eraseAuditSubject } from '../../src/modules/audit/audit';
-import { codes, type GraphQLResponse } from '../support/graphql';
-import { createSuperuser, createVerifiedUser, RELAXED_IP_LIMITS, startTestApp, type TestApp } from '../support/test-app';
-import { captureLead, ok, RELAXED_LEAD_LIMITS } from '../assessments/support';
+import { codes, type GraphQLResponse, ok } from '../support/graphql';
+import { CHEAP_HASHING, createSuperuser, createVerifiedUser, relaxedLimits, startTestApp, type TestApp } from '../support/test-app';
+import { captureLead, RELAXED_LEAD_LIMITS } from '../assessments/support';
 import { AUDIT_LOG, type AuditEventNode } from './support';
 
 // auditLog: who may read it, how it filters and pages. The events here are seeded rows with known
 // times; the flows that write real ones are in events.test.ts.
 
-const RELAXED = [...new Set([...RELAXED_IP_LIMITS.split(','), ...RELAXED_LEAD_LIMITS])].join(',');
 const T0 = Date.parse('2020-01-01T00:00:00.000Z');
 const minute = (i: number) => new Date(T0 + i * 60_000);
 const SEEDED = 25;
@@ -22,7 +21,7 @@ let other: Awaited<ReturnType<typeof createVerifiedUser>>;
 let lead: Awaited<ReturnType<typeof captureLead>>;
 
 beforeAll(async () => {
-  t = await startTestApp({ env: { RATE_LIMITS: RELAXED, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' } });
+  t = await startTestApp({ env: { RATE_LIMITS: relaxedLimits(...RELAXED_LEAD_LIMITS), ...CHEAP_HASHING } });
   [admin, user, other, lead] = await Promise.all([createSuperuser(t), createVerifiedUser(t, 'au'), createVerifiedUser(t, 'ao'), captureLead(t)]);
   for (let i = 0; i < SEEDED; i++) {
     await t.sql(

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { linkToken, resetCode } from '../support/smtp';
 import { median, timedPoster } from '../support/timing';
-import { createVerifiedUser, newAccount, RELAXED_IP_LIMITS, SIGN_UP, startTestApp, type TestApp } from '../support/test-app';
+import { CHEAP_HASHING, createVerifiedUser, newAccount, RELAXED_IP_LIMITS, SIGN_UP, startTestApp, type TestApp } from '../support/test-app';
 
 // Per-account limits off and per-IP limits raised: a thousand calls for one address must all be answered.
 const RATE_LIMITS = `${RELAXED_IP_LIMITS},requestPasswordReset.account=off,resendVerificationEmail.account=off,requestLoginLink.account=off`;
@@ -12,7 +12,7 @@ const CALLS = 1000;
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ env: { RATE_LIMITS, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' } });
+  t = await startTestApp({ env: { RATE_LIMITS, ...CHEAP_HASHING } });
 });
 afterAll(() => t.stop());
 

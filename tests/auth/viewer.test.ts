@@ -2,11 +2,11 @@ import { createContext, type AuthDeps, type Context } from '../../src/graphql/co
 import { User } from '../../src/modules/users/user.entity';
 import { DEFAULT_TIER_ID } from '../../src/modules/tiers/tier.entity';
 import { userSnapshots } from '../../src/modules/users/user.snapshot';
-import { createVerifiedUser, LOG_IN, REFRESH, startTestApp, type TestApp } from '../support/test-app';
+import { CHEAP_HASHING, createVerifiedUser, LOG_IN, REFRESH, startTestApp, type TestApp } from '../support/test-app';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ env: { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' } });
+  t = await startTestApp({ env: CHEAP_HASHING });
 });
 afterAll(() => t?.stop());
 

@@ -1,5 +1,5 @@
-import { ASSESSMENT_TEST_ENV, captureLead, ok, RELAXED_LEAD_LIMITS } from '../assessments/support';
-import type { GraphQLResponse } from '../support/graphql';
+import { ASSESSMENT_TEST_ENV, captureLead, LEAD_ONLY_LIMITS } from '../assessments/support';
+import { type GraphQLResponse, ok } from '../support/graphql';
 import { bearer, createSuperuser, createVerifiedUser, startTestApp, type TestApp } from '../support/test-app';
 import {
   buildDraft,
@@ -48,7 +48,7 @@ describe('the content administration access matrix', () => {
   let staff: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { ...ASSESSMENT_TEST_ENV, RATE_LIMITS: RELAXED_LEAD_LIMITS.join(',') } });
+    t = await startTestApp({ env: { ...ASSESSMENT_TEST_ENV, RATE_LIMITS: LEAD_ONLY_LIMITS } });
     tokens.user = bearer(await createVerifiedUser(t, 'cu')).token;
     tokens.other = bearer(await createVerifiedUser(t, 'co')).token;
     tokens.admin = staff = bearer(await createSuperuser(t, 'ca')).token;

@@ -1,5 +1,5 @@
-import { ASSESSMENT_TEST_ENV, firstCode, ok } from '../assessments/support';
-import { codes } from '../support/graphql';
+import { ASSESSMENT_TEST_ENV } from '../assessments/support';
+import { codes, firstCode, ok } from '../support/graphql';
 import { bearer, createSuperuser, startTestApp, type TestApp } from '../support/test-app';
 import {
   auditEvents,

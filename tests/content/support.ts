@@ -1,5 +1,6 @@
+import { auditRows } from '../support/audit';
+import { ok } from '../support/graphql';
 import type { TestApp } from '../support/test-app';
-import { ok } from '../assessments/support';
 
 /** The fields of a template tree as staff see them (option points and recommendations included). */
 export const TREE = `id slug name description locale version status
@@ -54,12 +55,7 @@ export async function buildDraft(t: TestApp, token: string, slug = newSlug(), sh
 }
 
 /** The audit events of one action, oldest first. */
-export const auditEvents = (t: TestApp, action: string, targetId?: string) =>
-  t.sql<{ action: string; actor_id: string | null; target_type: string; target_id: string; changes: any; ip: string | null }>(
-    `select action, actor_id, target_type, target_id, changes, ip from audit_events
-      where action = ? and (?::text is null or target_id = ?) order by created_at, id`,
-    [action, targetId ?? null, targetId ?? null],
-  );
+export const auditEvents = (t: TestApp, action: string, targetId?: string) => auditRows(t, { action, targetId });
 
 /** Row counts of the template tables: to show that a refused call changed nothing. */
 export async function contentCounts(t: TestApp) {

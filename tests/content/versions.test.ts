@@ -1,6 +1,6 @@
 import bundledEn from '../../src/modules/assessments/content/smb-baseline.en.json';
-import { ASSESSMENT_TEST_ENV, bestAnswers, firstCode, ok, START, SUBMIT } from '../assessments/support';
-import { codes } from '../support/graphql';
+import { ASSESSMENT_TEST_ENV, bestAnswers, START, SUBMIT } from '../assessments/support';
+import { codes, firstCode, ok } from '../support/graphql';
 import { bearer, createSuperuser, createVerifiedUser, startTestApp, type TestApp } from '../support/test-app';
 import { auditEvents, buildDraft, contentCounts, CREATE_DRAFT, DELETE_DRAFT, EXPORT, IMPORT, newSlug, PUBLISH, TEMPLATE_BY_SLUG, UPSERT_OPTION } from './support';
 

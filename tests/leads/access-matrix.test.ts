@@ -2,8 +2,8 @@ import { getNamedType, isObjectType, type GraphQLNamedType } from 'graphql';
 import { accessOf } from '../../src/graphql/access';
 import { buildAppSchema } from '../../src/graphql/schema';
 import { rootFields } from '../../src/modules/rate-limit/rate-limit.policies';
-import { captureLead, ok } from '../assessments/support';
-import { codes, type GraphQLResponse } from '../support/graphql';
+import { captureLead } from '../assessments/support';
+import { codes, type GraphQLResponse, ok } from '../support/graphql';
 import { createSuperuser, createVerifiedUser, startTestApp, type TestApp } from '../support/test-app';
 import { convert, DELETE_LEAD, LEAD_FIELDS, LEADS, METRICS, takeAssessment, UPDATE_LEAD } from './support';
 

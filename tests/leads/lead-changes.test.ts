@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { captureLead, ok } from '../assessments/support';
-import { codes } from '../support/graphql';
+import { captureLead } from '../assessments/support';
+import { codes, ok } from '../support/graphql';
 import { createSuperuser, startTestApp, type TestApp } from '../support/test-app';
 import { convert, DELETE_LEAD, eventsAbout, seedLead, takeAssessment, UPDATE_LEAD } from './support';
 

@@ -1,7 +1,6 @@
-import { codes } from '../support/graphql';
+import { codes, ok } from '../support/graphql';
 import { bearer, createSuperuser, createVerifiedUser, startTestApp, type TestApp } from '../support/test-app';
 import { METRICS, seedAssessment, seedLead } from './support';
-import { ok } from '../assessments/support';
 
 // leadMetrics against a data set seeded with known times, industries, sizes and scores; every
 // expected figure below is worked out by hand from the seed, in the comments beside it.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { captureLead, ok } from '../assessments/support';
-import { codes } from '../support/graphql';
+import { captureLead } from '../assessments/support';
+import { codes, ok } from '../support/graphql';
 import { bearer, createSuperuser, startTestApp, type TestApp } from '../support/test-app';
 import { convert, eventsAbout, LEADS, seedAssessment, seedLead, takeAssessment } from './support';
 

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { bestAnswers, loginLinkToken, LOG_IN_WITH_LINK, ok, START, SUBMIT, TEMPLATE } from '../assessments/support';
+import { bestAnswers, loginLinkToken, LOG_IN_WITH_LINK, START, SUBMIT, TEMPLATE } from '../assessments/support';
+import { auditRows } from '../support/audit';
+import { ok } from '../support/graphql';
 import type { TestApp } from '../support/test-app';
 
 export const SLUG = 'smb-baseline';
@@ -111,8 +113,4 @@ export async function convert(t: TestApp, email: string): Promise<{ userId: stri
 }
 
 /** The audit events about a target, oldest first. */
-export const eventsAbout = (t: TestApp, targetId: string) =>
-  t.sql<{ action: string; actor_id: string | null; target_type: string | null; target_id: string; ip: string | null; user_agent: string | null; changes: any }>(
-    `select action, actor_id, target_type, target_id, ip, user_agent, changes from audit_events where target_id = ? order by created_at, id`,
-    [targetId],
-  );
+export const eventsAbout = (t: TestApp, targetId: string) => auditRows(t, { targetId });

@@ -4,9 +4,9 @@ import { createLogger } from '../../src/logger';
 import { MailWorker } from '../../src/modules/mail/mail.worker';
 import { eventually } from '../support/eventually';
 import { SlowSmtpServer } from '../support/slow-smtp';
-import { newAccount, sharedPerFile, SIGN_UP, startTestApp, type TestApp } from '../support/test-app';
+import { CHEAP_HASHING, newAccount, sharedPerFile, SIGN_UP, startTestApp, type TestApp } from '../support/test-app';
 
-const MAIL_ENV = { MAIL_RETRY_DELAY: '1s', MAIL_POLL_INTERVAL: '1s', ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' };
+const MAIL_ENV = { MAIL_RETRY_DELAY: '1s', MAIL_POLL_INTERVAL: '1s', ...CHEAP_HASHING };
 
 const shared = sharedPerFile();
 

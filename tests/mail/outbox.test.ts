@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../support/eventually';
 import { codes } from '../support/graphql';
 import { linkToken, TestInbox } from '../support/smtp';
-import { createTestDatabase, newAccount, SIGN_UP, startTestApp, type TestApp, type TestDatabase } from '../support/test-app';
+import { CHEAP_HASHING, createTestDatabase, newAccount, SIGN_UP, startTestApp, type TestApp, type TestDatabase } from '../support/test-app';
 
 interface OutboxRow {
   id: string;
@@ -15,7 +15,7 @@ interface OutboxRow {
   sent_at: string | null;
 }
 
-const MAIL_ENV = { MAIL_RETRY_DELAY: '1s', MAIL_POLL_INTERVAL: '1s', ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' };
+const MAIL_ENV = { MAIL_RETRY_DELAY: '1s', MAIL_POLL_INTERVAL: '1s', ...CHEAP_HASHING };
 const REQUEST_RESET = `mutation ($email: String!) { requestPasswordReset(email: $email) }`;
 
 let db: TestDatabase;

@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from '../support/test-app';
+import { CHEAP_HASHING, startTestApp, type TestApp } from '../support/test-app';
 
 /**
  * A client over an ip limit is refused at the HTTP edge, before Apollo parses, validates and
@@ -7,7 +7,7 @@ import { startTestApp, type TestApp } from '../support/test-app';
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp({
-    env: { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', TRUST_PROXY: '1', RATE_LIMITS: 'logIn.ip=2/60,logIn.account=off' },
+    env: { ...CHEAP_HASHING, TRUST_PROXY: '1', RATE_LIMITS: 'logIn.ip=2/60,logIn.account=off' },
   });
 });
 afterAll(() => t?.stop());

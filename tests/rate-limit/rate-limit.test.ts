@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { codes, type GraphQLResponse, type RequestOptions } from '../support/graphql';
 import { linkToken } from '../support/smtp';
 import {
+  CHEAP_HASHING,
   createVerifiedUser,
   LOG_IN,
   newAccount,
@@ -15,7 +16,7 @@ const shared = sharedPerFile();
 
 /** An app with cheap argon2 (the limits, not the hashing, are under test) and the given env. */
 function start(env: Record<string, string>): Promise<TestApp> {
-  return startTestApp({ ...shared, env: { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', ...env } });
+  return startTestApp({ ...shared, env: { ...CHEAP_HASHING, ...env } });
 }
 
 /** The app of one describe block, started before its tests and stopped after them. */

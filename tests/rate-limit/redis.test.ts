@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { codes, type GraphQLResponse } from '../support/graphql';
-import { LOG_IN, sharedPerFile, startTestApp, type TestApp } from '../support/test-app';
+import { CHEAP_HASHING, LOG_IN, sharedPerFile, startTestApp, type TestApp } from '../support/test-app';
 
 const shared = sharedPerFile();
 
@@ -9,7 +9,7 @@ const shared = sharedPerFile();
 async function withApps<T>(envs: Array<Record<string, string>>, fn: (...apps: TestApp[]) => Promise<T>): Promise<T> {
   const apps: TestApp[] = [];
   try {
-    for (const env of envs) apps.push(await startTestApp({ ...shared, env: { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', ...env } }));
+    for (const env of envs) apps.push(await startTestApp({ ...shared, env: { ...CHEAP_HASHING, ...env } }));
     return await fn(...apps);
   } finally {
     for (const t of apps) await t.stop();

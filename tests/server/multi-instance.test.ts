@@ -5,20 +5,20 @@ import {
   ASSESSMENT_TEST_ENV,
   bestAnswers,
   captureLead,
+  LEAD_ONLY_LIMITS,
   LOG_IN_WITH_LINK,
   loginLinkToken,
-  ok,
-  RELAXED_LEAD_LIMITS,
   START,
   SUBMIT,
   TEMPLATE,
 } from '../assessments/support';
 import { eventually } from '../support/eventually';
-import { codes, postGraphQL } from '../support/graphql';
+import { codes, ok, postGraphQL } from '../support/graphql';
 import { startInstance, type Instance } from '../support/instances';
 import { SlowSmtpServer } from '../support/slow-smtp';
 import { TestInbox } from '../support/smtp';
 import {
+  CHEAP_HASHING,
   createTestDatabase,
   createVerifiedUser,
   LOG_IN,
@@ -50,8 +50,7 @@ else if (!process.env.REDIS_URL) console.info('tests/server/multi-instance.test.
     common = {
       JWT_SIGNING_KEYS: JSON.stringify([await generateSigningKey()]),
       REDIS_KEY_PREFIX: `posture-test:${randomBytes(6).toString('hex')}:`,
-      ARGON2_MEMORY_KIB: '1024',
-      ARGON2_TIME_COST: '1',
+      ...CHEAP_HASHING,
       MAIL_POLL_INTERVAL: '1s',
       MAIL_RETRY_DELAY: '1s',
     };
@@ -79,7 +78,7 @@ else if (!process.env.REDIS_URL) console.info('tests/server/multi-instance.test.
   }
 
   it('a lead captured on A takes its assessment on B, the link followed on B ends its session on A, and submissions on both score once', async () => {
-    const env = { ...ASSESSMENT_TEST_ENV, RATE_LIMITS: RELAXED_LEAD_LIMITS.join(',') };
+    const env = { ...ASSESSMENT_TEST_ENV, RATE_LIMITS: LEAD_ONLY_LIMITS };
     const a = await inProcess(env);
     const b = await inProcess(env);
     const lead = await captureLead(a);

@@ -39,4 +39,13 @@ export async function postGraphQL<T = Record<string, any>>(
 /** The error codes of a response, in order. */
 export const codes = (res: GraphQLResponse) => (res.errors ?? []).map((e) => e.extensions?.code);
 
+/** The first error code of a response (undefined when it has none). */
+export const firstCode = (res: GraphQLResponse) => codes(res)[0];
+
+/** The data of a response that must have succeeded; throws with its errors otherwise. */
+export function ok<T>(res: GraphQLResponse<T>): T {
+  if (res.errors?.length) throw new Error(`unexpected errors ${JSON.stringify(res.errors)}`);
+  return res.data as T;
+}
+
 export const AUTH_FIELDS = 'accessToken refreshToken accessTokenExpiresAt refreshTokenExpiresAt user { id email username name emailVerified isSuperuser createdAt }';

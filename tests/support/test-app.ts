@@ -66,6 +66,12 @@ export const RELAXED_IP_LIMITS = [
   .map((op) => `${op}.ip=100000/60`)
   .join(',');
 
+/** RATE_LIMITS for a file that raises more than RELAXED_IP_LIMITS: those, then `extra`, each entry once. */
+export const relaxedLimits = (...extra: string[]) => [...new Set([...RELAXED_IP_LIMITS.split(','), ...extra])].join(',');
+
+/** Cheap argon2, for files that sign many accounts up: the hashing is not what they test. */
+export const CHEAP_HASHING = Object.freeze({ ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' });
+
 export interface TestApp {
   app: App;
   url: string;

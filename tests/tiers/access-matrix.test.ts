@@ -1,6 +1,6 @@
 import { DEFAULT_TIER_ID, PREMIUM_TIER_ID } from '../../src/modules/tiers/tier.entity';
-import { captureLead, ok } from '../assessments/support';
-import { codes } from '../support/graphql';
+import { captureLead } from '../assessments/support';
+import { codes, ok } from '../support/graphql';
 import { bearer, createSuperuser, createVerifiedUser, startTestApp, type TestApp } from '../support/test-app';
 import {
   CREATE_TIER,

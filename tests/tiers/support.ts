@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { ok } from '../assessments/support';
-import type { TestApp } from '../support/test-app';
+import { ok } from '../support/graphql';
+import { CHEAP_HASHING, type TestApp } from '../support/test-app';
 
 /** Cheap argon2: the tiers and limits are under test, not the hashing. */
-export const TIER_TEST_ENV = { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' };
+export const TIER_TEST_ENV = CHEAP_HASHING;
 
 export const TIERS = `{ tiers { id name assessmentLimit userCount rateLimits { id operation limit periodSeconds tier { id name } } } }`;
 export const CREATE_TIER = `mutation ($input: TierInput!) { createTier(input: $input) { id name assessmentLimit userCount rateLimits { id } } }`;

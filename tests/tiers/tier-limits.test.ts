@@ -1,9 +1,9 @@
 import { Client } from 'pg';
 import { generateSigningKey } from '../../src/modules/auth/signing-keys';
 import { DEFAULT_TIER_ID } from '../../src/modules/tiers/tier.entity';
-import { captureLead, ok } from '../assessments/support';
+import { captureLead } from '../assessments/support';
 import { eventually } from '../support/eventually';
-import { codes, type GraphQLResponse } from '../support/graphql';
+import { codes, type GraphQLResponse, ok } from '../support/graphql';
 import { bearer, createSuperuser, createVerifiedUser, RELAXED_IP_LIMITS, startTestApp, withEnv, type TestApp } from '../support/test-app';
 import { createTier, DELETE_RATE_LIMIT, moveToTier, setRateLimit, TIER_TEST_ENV, UPDATE_TIER } from './support';
 

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { DEFAULT_TIER_ID, PREMIUM_TIER_ID } from '../../src/modules/tiers/tier.entity';
-import { firstCode, ok } from '../assessments/support';
-import { codes } from '../support/graphql';
+import { auditRows } from '../support/audit';
+import { codes, firstCode, ok } from '../support/graphql';
 import { bearer, createSuperuser, startTestApp, type TestApp } from '../support/test-app';
 import {
   CREATE_TIER,
@@ -37,11 +37,7 @@ afterAll(() => t?.stop());
 
 const state = () => tierState(t);
 
-const auditOf = (action: string, targetId: string) =>
-  t.sql<{ actor_id: string; target_type: string; target_id: string; changes: any; ip: string }>(
-    `select actor_id, target_type, target_id, changes, ip from audit_events where action = ? and target_id = ? order by created_at`,
-    [action, targetId],
-  );
+const auditOf = (action: string, targetId: string) => auditRows(t, { action, targetId });
 
 describe('createTier and updateTier', () => {
   it('create a tier, trimmed, with no accounts and no limits, audited', async () => {
