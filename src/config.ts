@@ -142,6 +142,10 @@ const envSchema = z.object({
   ASSESSMENT_LIMIT_PREMIUM: int(50, 0),
   ASSESSMENT_START_INTERVAL: duration('60s'),
   ASSESSMENT_SUBMIT_INTERVAL: duration('300s'),
+  OIDC_PROVIDERS: optionalString,
+  OIDC_REDIRECT_URIS: optionalString,
+  OIDC_ALLOW_INSECURE_ISSUERS: z.enum(['true', 'false', '']).default('false'),
+  TOTP_ENCRYPTION_KEY: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -198,8 +202,86 @@ export interface Config {
    * pacing between new starts and new completed submissions per owner, in seconds (0: none).
    */
   assessments: { limits: Record<string, number>; startInterval: number; submitInterval: number };
+  /** OpenID Connect login: the providers, the redirect URIs a client may ask for, and whether http loopback issuers may be used. */
+  oidc: { providers: OidcProviderConfig[]; redirectUris: string[]; allowInsecureIssuers: boolean };
+  /** The key that encrypts TOTP secrets at rest; unset outside production, one is kept in DATA_DIR. */
+  totp: { encryptionKey?: Buffer };
   shutdownDelay: number;
   logLevel: string;
+}
+
+/** One OpenID Connect provider of OIDC_PROVIDERS. */
+export interface OidcProviderConfig {
+  /** The name clients use (`provider` arguments, `LinkedIdentity.provider`). */
+  id: string;
+  /** What a login page shows. */
+  name: string;
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** OIDC_PROVIDERS: a JSON array of { id, name, issuer, clientId, clientSecret }. Throws naming the problem. */
+export function parseOidcProviders(raw: string | undefined, allowInsecure: boolean): OidcProviderConfig[] {
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error('not valid JSON (expected an array of { "id", "name", "issuer", "clientId", "clientSecret" })');
+  }
+  if (!Array.isArray(parsed)) throw new Error('must be a JSON array');
+  const seen = new Set<string>();
+  return parsed.map((entry: unknown, i) => {
+    const e = (entry ?? {}) as Record<string, unknown>;
+    for (const key of ['id', 'name', 'issuer', 'clientId', 'clientSecret']) {
+      if (typeof e[key] !== 'string' || (e[key] as string).trim() === '') throw new Error(`entry ${i}: "${key}" must be a non-empty string`);
+    }
+    const id = (e.id as string).trim();
+    if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(id)) throw new Error(`entry ${i}: "id" must be 1–32 lower-case letters, digits, _ or -`);
+    if (seen.has(id)) throw new Error(`entry ${i}: "id" ${id} appears twice`);
+    seen.add(id);
+    let issuer: URL;
+    try {
+      issuer = new URL((e.issuer as string).trim());
+    } catch {
+      throw new Error(`${id}: "issuer" is not a URL`);
+    }
+    const insecureLoopback = issuer.protocol === 'http:' && LOOPBACK_HOSTS.has(issuer.hostname);
+    if (issuer.protocol !== 'https:' && !(insecureLoopback && allowInsecure)) {
+      throw new Error(`${id}: "issuer" must use https (an http loopback issuer needs OIDC_ALLOW_INSECURE_ISSUERS=true, outside production)`);
+    }
+    return { id, name: (e.name as string).trim(), issuer: (e.issuer as string).trim(), clientId: e.clientId as string, clientSecret: e.clientSecret as string };
+  });
+}
+
+/** OIDC_REDIRECT_URIS: comma-separated absolute URIs, compared exactly. */
+export function parseRedirectUris(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((uri) => {
+      let url: URL;
+      try {
+        url = new URL(uri);
+      } catch {
+        throw new Error(`"${uri}" is not an absolute URI`);
+      }
+      if (url.hash) throw new Error(`"${uri}": a redirect URI has no fragment`);
+      return uri;
+    });
+}
+
+/** TOTP_ENCRYPTION_KEY: 32 bytes in base64. */
+export function parseTotpKey(raw: string | undefined): Buffer | undefined {
+  if (raw === undefined) return undefined;
+  const key = Buffer.from(raw, 'base64');
+  if (key.length !== 32 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) throw new Error('must be 32 random bytes in base64 (openssl rand -base64 32)');
+  return key;
 }
 
 export class ConfigError extends Error {
@@ -230,7 +312,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(e.ADMIN_EMAIL) !== Boolean(e.ADMIN_PASSWORD)) {
     problems.push('ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither');
   }
+  const allowInsecureIssuers = e.OIDC_ALLOW_INSECURE_ISSUERS === 'true';
+  const parsedSetting = <T>(name: string, parse: () => T, fallback: T): T => {
+    try {
+      return parse();
+    } catch (err) {
+      problems.push(`${name}: ${(err as Error).message}`);
+      return fallback;
+    }
+  };
+  const oidcProviders = parsedSetting('OIDC_PROVIDERS', () => parseOidcProviders(e.OIDC_PROVIDERS, allowInsecureIssuers), []);
+  const redirectUris = parsedSetting('OIDC_REDIRECT_URIS', () => parseRedirectUris(e.OIDC_REDIRECT_URIS), []);
+  const totpKey = parsedSetting('TOTP_ENCRYPTION_KEY', () => parseTotpKey(e.TOTP_ENCRYPTION_KEY), undefined);
+  if (oidcProviders.length > 0 && redirectUris.length === 0) problems.push('OIDC_REDIRECT_URIS: required when OIDC_PROVIDERS is set');
   if (isProduction) {
+    if (allowInsecureIssuers) problems.push('OIDC_ALLOW_INSECURE_ISSUERS: refused in production');
+    if (!e.TOTP_ENCRYPTION_KEY) problems.push('TOTP_ENCRYPTION_KEY: required in production (openssl rand -base64 32)');
     if (!e.JWT_SIGNING_KEYS) problems.push('JWT_SIGNING_KEYS: required in production (npm run keygen prints one)');
     if (!e.SMTP_URL) problems.push('SMTP_URL: required in production (emails carry secrets and must not go to the log)');
     if (!e.PUBLIC_URL) problems.push('PUBLIC_URL: required in production (links in emails point there)');
@@ -299,6 +396,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       startInterval: e.ASSESSMENT_START_INTERVAL,
       submitInterval: e.ASSESSMENT_SUBMIT_INTERVAL,
     },
+    oidc: { providers: oidcProviders, redirectUris, allowInsecureIssuers },
+    totp: { encryptionKey: totpKey },
     shutdownDelay: e.SHUTDOWN_DELAY,
     logLevel: e.LOG_LEVEL,
   };

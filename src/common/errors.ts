@@ -9,6 +9,8 @@ export const ErrorCode = {
   INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
   EMAIL_NOT_VERIFIED: 'EMAIL_NOT_VERIFIED',
   INVALID_TOKEN: 'INVALID_TOKEN',
+  /** The first factor was right; the account wants its second step (`extensions.challenge`, for completeMfaLogIn). */
+  MFA_REQUIRED: 'MFA_REQUIRED',
   ASSESSMENT_LIMIT_REACHED: 'ASSESSMENT_LIMIT_REACHED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

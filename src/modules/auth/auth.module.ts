@@ -8,6 +8,7 @@ import { PasswordFlows } from './password-flows.service';
 import { PasswordService } from './password.service';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
+import { SignInGate } from './second-step';
 import { SessionService } from './session.service';
 import { SigningKeys } from './signing-keys';
 
@@ -20,6 +21,8 @@ declare module '../module' {
     oneTimeTokens: OneTimeTokenService;
     auth: AuthService;
     passwordFlows: PasswordFlows;
+    /** Asked by every way in before it issues tokens; the two-factor module plugs its second step in. */
+    signInGate: SignInGate;
   }
 }
 
@@ -34,9 +37,10 @@ export const authModule = defineModule({
     const accessTokens = new AccessTokenService(keys, config.jwt, clock);
     const sessions = new SessionService(accessTokens, { ...config.sessions, leadTtl: config.leads.sessionTtl }, clock);
     const oneTimeTokens = new OneTimeTokenService(config.tokens, keys.deriveSecret('reset-code'), clock);
-    const auth = new AuthService({ config, sql, clock, passwords, sessions, oneTimeTokens });
+    const signInGate = new SignInGate();
+    const auth = new AuthService({ config, sql, clock, passwords, sessions, oneTimeTokens, signInGate });
     const passwordFlows = new PasswordFlows({ config, passwords, sessions, oneTimeTokens });
-    return { keys, passwords, accessTokens, sessions, oneTimeTokens, auth, passwordFlows };
+    return { keys, passwords, accessTokens, sessions, oneTimeTokens, auth, passwordFlows, signInGate };
   },
   // Reset and resend requests are decided by the mail worker, after the answer.
   onStart: async (services) => services.mailWorker.handleDeferred({ ...services.auth.deferredMail, ...services.passwordFlows.deferredMail }),

@@ -17,6 +17,7 @@ import { UsernameReservation } from '../users/username-reservation.entity';
 import type { LogInInput, SignUpInput } from './auth.input';
 import type { OneTimeTokenService } from './one-time-token.service';
 import { assertAcceptablePassword, PASSWORD_MAX, type PasswordService } from './password.service';
+import type { SignInGate } from './second-step';
 import type { ClientMeta, IssuedTokens, SessionService } from './session.service';
 
 /** How long a username stays held after a sign-up that hit an existing email. */
@@ -32,6 +33,7 @@ export interface AuthServiceDeps {
   passwords: PasswordService;
   sessions: SessionService;
   oneTimeTokens: OneTimeTokenService;
+  signInGate: SignInGate;
 }
 
 /** Account rules: sign-up, verification and log-in (passwords: PasswordFlows). */
@@ -187,6 +189,7 @@ export class AuthService {
     if (passwords.needsRehash(passwordHash)) {
       await replacePasswordHash(sql, user.id, passwordHash, await passwords.hash(input.password), clock.now());
     }
+    await this.deps.signInGate.check(user, meta, 'password');
     return sessions.start(sql, user, meta);
   }
 

@@ -20,7 +20,7 @@ const PASSWORD_RESET_REQUEST = 'auth.password-reset';
  * change by the signed-in owner. Both end every session and mail the owner.
  */
 export class PasswordFlows {
-  constructor(private readonly deps: Omit<AuthServiceDeps, 'sql' | 'clock'>) {}
+  constructor(private readonly deps: Omit<AuthServiceDeps, 'sql' | 'clock' | 'signInGate'>) {}
 
   /** The mail worker's handler for reset requests, decided after the response (see AuthService.deferredMail). */
   readonly deferredMail: Record<string, DeferredMailHandler> = {

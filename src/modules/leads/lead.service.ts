@@ -1,6 +1,5 @@
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { randomInt } from 'node:crypto';
 import type { Clock } from '../../common/clock';
 import { publicLink } from '../../common/links';
 import { randomToken, sha256 } from '../../common/crypto';
@@ -11,16 +10,15 @@ import type { OneTimeTokenService } from '../auth/one-time-token.service';
 import type { ClientMeta, IssuedTokens, LeadTokens, SessionService } from '../auth/session.service';
 import type { MailMessage } from '../mail/mail.messages';
 import { enqueueMail, requestDeferredMail, type DeferredMailHandler } from '../mail/mail.outbox';
-import { Assessment } from '../assessments/assessment.entity';
 import { audit, originFrom } from '../audit/audit';
 import { Profile } from '../users/profile.entity';
 import { User } from '../users/user.entity';
 import { assertEmail, EXISTING_USER, isLiveUser } from '../users/user.rules';
-import { isUsernameHeld } from '../users/account-lifecycle';
 import { Lead } from './lead.entity';
 import type { CaptureLeadInput } from './lead.input';
 import { organisationFields } from '../users/organisation';
-import { localeOf, nameFromEmail, optionalText, usernameBase } from './lead.rules';
+import { localeOf, optionalText } from './lead.rules';
+import type { LeadConversion } from './lead-conversion';
 import { LoginLink } from './login-link.entity';
 
 const LOGIN_LINK_REQUEST = 'leads.login-link';
@@ -30,6 +28,7 @@ export interface LeadServiceDeps {
   clock: Clock;
   sessions: SessionService;
   oneTimeTokens: OneTimeTokenService;
+  conversion: LeadConversion;
 }
 
 export interface CaptureResult {
@@ -153,65 +152,15 @@ export class LeadService {
     );
     if (!link) throw invalidToken();
     const email = link.email;
+    const { conversion } = this.deps;
 
-    const leads = await tx.find(Lead, { email, convertedAt: null }, { orderBy: { createdAt: 'desc' }, lockMode: LockMode.PESSIMISTIC_WRITE });
+    const leads = await conversion.leadsOf(tx, email);
     let user = await tx.findOne(User, { email, ...EXISTING_USER }, { populate: ['passwordHash'] });
     if (user && !isLiveUser(user)) throw invalidToken();
     const newAccount = !user;
-    if (!user) {
-      user = await this.createAccount(tx, email, leads, now);
-    } else if (!user.emailVerified) {
-      // Whoever made this account never proved the address; its owner just did (no pre-hijacking).
-      user.passwordHash = null;
-      await this.deps.sessions.revokeAllSessions(tx, user.id, 'email_proved_by_link');
-      await this.deps.oneTimeTokens.retire(tx, user.id, ['verify_email', 'reset_password']);
-      user.emailVerifiedAt = now;
-    }
-
-    await tx.flush(); // the account exists before rows point at it
-    const leadIds = leads.map((l) => l.id);
-    if (leadIds.length) {
-      await tx.nativeUpdate(Assessment, { lead: { $in: leadIds }, user: null }, { user: user.id });
-      const origin = originFrom(meta, user.id);
-      for (const lead of leads) {
-        lead.convertedUser = tx.getReference(User, user.id, { wrapped: true });
-        lead.convertedAt = now;
-        audit(tx, origin, { action: 'lead.converted', targetType: 'lead', targetId: lead.id, changes: { newAccount } });
-      }
-      await this.deps.sessions.revokeLeadSessions(tx, leadIds, 'converted');
-    }
+    if (!user) user = await conversion.createAccount(tx, email, leads, { verified: true });
+    else if (!user.emailVerified) await conversion.claimUnverified(tx, user, 'email_proved_by_link');
+    await conversion.attach(tx, user, leads, meta, newAccount);
     return this.deps.sessions.startIn(tx, user, meta);
-  }
-
-  private async createAccount(tx: EntityManager, email: string, leads: Lead[], now: Date): Promise<User> {
-    const form = (key: keyof Lead) => leads.find((l) => l[key] !== null && l[key] !== undefined)?.[key] ?? null;
-    const fullName = form('fullName') as string | null;
-    const user = tx.create(User, {
-      email,
-      username: await this.freeUsername(tx, email, now),
-      name: fullName ?? nameFromEmail(email),
-      passwordHash: null,
-      emailVerifiedAt: now,
-    });
-    tx.create(Profile, {
-      user,
-      fullName,
-      companyName: form('companyName') as string | null,
-      jobTitle: form('jobTitle') as string | null,
-      phone: form('phone') as string | null,
-      companySize: form('companySize') as Profile['companySize'],
-      industry: form('industry') as string | null,
-      locale: (leads[0]?.locale ?? 'en') as TemplateLocale,
-    });
-    return user;
-  }
-
-  private async freeUsername(tx: EntityManager, email: string, now: Date): Promise<string> {
-    const base = usernameBase(email);
-    for (let i = 0; i < 20; i++) {
-      const candidate = i === 0 ? base : `${base.slice(0, 15)}_${randomInt(0, 10 ** Math.min(4, 1 + Math.floor(i / 3))).toString()}`;
-      if (!(await isUsernameHeld(tx, candidate, now))) return candidate;
-    }
-    return `user_${randomInt(0, 1e6)}`.slice(0, 20);
   }
 }

@@ -2,6 +2,7 @@ import { defineModule } from '../module';
 import { Lead } from './lead.entity';
 import { LeadAdminResolver, LeadFieldsResolver } from './lead-admin.resolver';
 import { LeadAdminService } from './lead-admin.service';
+import { LeadConversion } from './lead-conversion';
 import { LeadMetricsService } from './lead-metrics';
 import { LeadResolver } from './lead.resolver';
 import { LeadService } from './lead.service';
@@ -13,6 +14,8 @@ import { Migration20261129170500 } from './Migration20261129170500';
 declare module '../module' {
   interface AppServices {
     leads: LeadService;
+    /** What proving an address does to accounts and leads (login links, OpenID Connect). */
+    leadConversion: LeadConversion;
     leadAdmin: LeadAdminService;
     leadMetrics: LeadMetricsService;
   }
@@ -26,11 +29,15 @@ export const leadsModule = defineModule({
     { name: 'Migration20261129170500', class: Migration20261129170500 },
   ],
   resolvers: [LeadResolver, LeadAdminResolver, LeadFieldsResolver],
-  services: ({ config, clock, services }) => ({
-    leads: new LeadService({ config, clock, sessions: services.sessions!, oneTimeTokens: services.oneTimeTokens! }),
-    leadAdmin: new LeadAdminService(),
-    leadMetrics: new LeadMetricsService(clock),
-  }),
+  services: ({ config, clock, services }) => {
+    const leadConversion = new LeadConversion({ clock, sessions: services.sessions!, oneTimeTokens: services.oneTimeTokens! });
+    return {
+      leadConversion,
+      leads: new LeadService({ config, clock, sessions: services.sessions!, oneTimeTokens: services.oneTimeTokens!, conversion: leadConversion }),
+      leadAdmin: new LeadAdminService(),
+      leadMetrics: new LeadMetricsService(clock),
+    };
+  },
   // Requested login links are decided by the mail worker, after the response.
   onStart: async (services) => services.mailWorker.handleDeferred(services.leads.deferredMail),
 });
