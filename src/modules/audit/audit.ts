@@ -22,9 +22,15 @@ export type AuditAction =
   | 'lead.captured'
   | 'lead.converted'
   | 'assessment.completed'
+  | 'mfa.enabled'
+  | 'mfa.disabled'
+  | 'mfa.failed'
+  | 'mfa.recovery_codes_regenerated'
+  | 'identity.linked'
+  | 'identity.unlinked'
   | `admin.${string}`;
 
-export type AuditTargetType = 'user' | 'session' | 'lead' | 'assessment' | 'tier' | 'rate_limit' | 'template' | 'category' | 'question' | 'option';
+export type AuditTargetType = 'user' | 'identity' | 'session' | 'lead' | 'assessment' | 'tier' | 'rate_limit' | 'template' | 'category' | 'question' | 'option';
 
 /** Who acted and from where: the request's signed-in account (or null), its IP and user agent. */
 export interface AuditOrigin {
