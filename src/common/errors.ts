@@ -12,6 +12,8 @@ export const ErrorCode = {
   /** The first factor was right; the account wants its second step (`extensions.challenge`, for completeMfaLogIn). */
   MFA_REQUIRED: 'MFA_REQUIRED',
   ASSESSMENT_LIMIT_REACHED: 'ASSESSMENT_LIMIT_REACHED',
+  /** An OpenID provider cannot be reached (down, slow, or answering nonsense): `extensions.retryAfter`. */
+  PROVIDER_UNAVAILABLE: 'PROVIDER_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -5,6 +5,8 @@ import { authModule } from './auth/auth.module';
 import { leadsModule } from './leads/leads.module';
 import { mailModule } from './mail/mail.module';
 import { maintenanceModule } from './maintenance/maintenance.module';
+import { mfaModule } from './mfa/mfa.module';
+import { oidcModule } from './oidc/oidc.module';
 import type { PostureModule } from './module';
 import { tiersModule } from './tiers/tiers.module';
 import { usersModule } from './users/users.module';
@@ -20,6 +22,8 @@ export const modules: readonly PostureModule[] = [
   mailModule,
   authModule,
   leadsModule,
+  mfaModule,
+  oidcModule,
   assessmentsModule,
   adminModule,
   maintenanceModule,

@@ -13,7 +13,11 @@ type Mode = 'test' | 'development' | 'production';
 function appIn(mode: Mode): () => TestApp {
   let t: TestApp | undefined;
   beforeAll(async () => {
-    const production = { JWT_SIGNING_KEYS: JSON.stringify({ keys: [await generateSigningKey()] }), PUBLIC_URL: 'https://posture.test' };
+    const production = {
+      JWT_SIGNING_KEYS: JSON.stringify({ keys: [await generateSigningKey()] }),
+      PUBLIC_URL: 'https://posture.test',
+      TOTP_ENCRYPTION_KEY: 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=',
+    };
     t = await startTestApp({ ...shared, env: { NODE_ENV: mode, ...(mode === 'production' ? production : {}) } });
   });
   afterAll(() => t?.stop());

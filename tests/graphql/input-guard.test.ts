@@ -123,8 +123,16 @@ it('finds the string inputs of the schema, passwords among them', () => {
   expect(slots.filter((s) => s.secret).map(name).sort()).toEqual([
     'changePassword(input.currentPassword)',
     'changePassword(input.newPassword)',
+    'completeMfaLogIn(code)',
+    'completeOidcLogin(code)',
+    'completeOidcLogin(state)',
+    'confirmTotpEnrollment(code)',
     'deleteMe(password)',
+    'disableTotp(code)',
+    'linkOidcIdentity(code)',
+    'linkOidcIdentity(state)',
     'logIn(input.password)',
+    'regenerateRecoveryCodes(code)',
     'resetPassword(input.newPassword)',
     'signUp(input.password)',
   ]);

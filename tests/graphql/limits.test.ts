@@ -202,7 +202,7 @@ describe('in production', () => {
   let key: JWK;
   const app = appWith(async () => {
     key = await generateSigningKey();
-    return { NODE_ENV: 'production', JWT_SIGNING_KEYS: JSON.stringify({ keys: [key] }), PUBLIC_URL: 'https://posture.test' };
+    return { NODE_ENV: 'production', JWT_SIGNING_KEYS: JSON.stringify({ keys: [key] }), PUBLIC_URL: 'https://posture.test', TOTP_ENCRYPTION_KEY: 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=' };
   });
 
   it('refuses introspection', async () => {

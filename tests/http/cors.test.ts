@@ -8,6 +8,7 @@ const production = async () => ({
   NODE_ENV: 'production',
   PUBLIC_URL: 'https://posture.test',
   JWT_SIGNING_KEYS: JSON.stringify({ keys: [await generateSigningKey()] }),
+  TOTP_ENCRYPTION_KEY: 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=',
 });
 
 /** A browser's preflight for a POST with the headers Apollo Client and urql send. */

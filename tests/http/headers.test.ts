@@ -110,6 +110,7 @@ describe('when PUBLIC_URL is https', () => {
     NODE_ENV: 'production',
     PUBLIC_URL: 'https://posture.test',
     JWT_SIGNING_KEYS: JSON.stringify({ keys: [await generateSigningKey()] }),
+    TOTP_ENCRYPTION_KEY: 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=',
   }));
 
   it.each(ANSWERS)('%s carries Strict-Transport-Security', async (_what, send, status) => {

@@ -30,6 +30,28 @@ describe('the cleanup job', () => {
     await t.sql(`update outbox_emails set sent_at = now() - interval '31 days' where recipient = ?`, [old.email]);
     await t.sql(`update refresh_tokens set rotated_at = now() - interval '2 days' where rotated_at is not null`);
     await t.sql(`insert into username_reservations (username, expires_at) values ('gone_res', now() - interval '1 minute'), ('kept_res', now() + interval '1 day')`);
+    // OpenID Connect states: one expired two hours ago, one still under way.
+    for (const [hash, expiry] of [['a'.repeat(64), `now() - interval '2 hours'`], ['b'.repeat(64), `now() + interval '5 minutes'`]]) {
+      await t.sql(
+        `insert into oidc_login_states (id, state_hash, provider, redirect_uri, sealed, created_at, expires_at)
+         values (gen_random_uuid(), ?, 'test', 'http://app.test/cb', 'x', now(), ${expiry})`,
+        [hash],
+      );
+    }
+    // Two-factor: a challenge that expired two days ago and a live one; an enrollment left pending
+    // for two days, and a confirmed one as old.
+    for (const [hash, expiry] of [['c'.repeat(64), `now() - interval '2 days'`], ['d'.repeat(64), `now() + interval '5 minutes'`]]) {
+      await t.sql(
+        `insert into mfa_challenges (id, created_at, user_id, token_hash, via, expires_at) values (gen_random_uuid(), now(), ?, ?, 'password', ${expiry})`,
+        [live.id, hash],
+      );
+    }
+    for (const [userId, confirmed] of [[old.id, 'null'], [live.id, `now() - interval '2 days'`]]) {
+      await t.sql(
+        `insert into totp_credentials (id, created_at, user_id, sealed_secret, confirmed_at) values (gen_random_uuid(), now() - interval '2 days', ?, 'v1.x', ${confirmed})`,
+        [userId],
+      );
+    }
     // Deferred email requests that were never settled: one a day old, one recent (not yet due, so the worker leaves it).
     for (const [to, age, status] of [['stale@example.com', '25 hours', 'failed'], ['recent@example.com', '1 hour', 'pending']]) {
       await t.sql(
@@ -45,6 +67,9 @@ describe('the cleanup job', () => {
       'one-time tokens': 1,
       'lead sessions': 1,
       'login links': 1,
+      'mfa challenges': 1,
+      'pending totp enrollments': 1,
+      'oidc login states': 1,
       'sent emails': 1,
       'deferred emails': 1,
       'username reservations': 1,
@@ -64,6 +89,10 @@ describe('the cleanup job', () => {
     expect(await count('outbox_emails', `recipient = 'stale@example.com'`)).toBe(0);
     expect(await count('outbox_emails', `recipient = 'recent@example.com'`)).toBe(1);
     expect(await count('username_reservations')).toBe(1);
+    expect(await count('mfa_challenges', `token_hash = '${'d'.repeat(64)}'`)).toBe(1);
+    expect(await count('mfa_challenges')).toBe(1);
+    expect(await count('totp_credentials', `user_id = '${live.id}'`)).toBe(1);
+    expect(await count('totp_credentials')).toBe(1);
     expect(await count('users')).toBe(2);
     // The leads themselves stay (staff's data); only what let them act expired.
     expect(await count('lead_sessions', `lead_id = '${oldLead}'`)).toBe(0);
@@ -71,6 +100,7 @@ describe('the cleanup job', () => {
     expect(await count('lead_sessions', `lead_id = '${liveLead}'`)).toBe(1);
     expect(await count('login_links', `lead_id = '${liveLead}'`)).toBe(1);
     expect(await count('leads')).toBe(2);
+    expect(await count('oidc_login_states')).toBe(1);
   });
 
   it('answers null when a pass fails, and the next pass runs', async () => {

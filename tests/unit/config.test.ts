@@ -1,23 +1,6 @@
 import path from 'node:path';
-import { ConfigError, loadConfig, parseDuration } from '../../src/config';
-
-/** The problems a ConfigError lists, or fails the test when loading succeeds. */
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
-}
-
-const PRODUCTION = {
-  NODE_ENV: 'production',
-  JWT_SIGNING_KEYS: '{"keys":[]}', // checked when the keys load, not here
-  SMTP_URL: 'smtp://mail.example.com:587',
-  PUBLIC_URL: 'https://posture.example',
-};
+import { loadConfig, parseDuration } from '../../src/config';
+import { problemsOf, PRODUCTION } from '../support/config';
 
 describe('loadConfig defaults', () => {
   it('gives a working development configuration from an empty environment', () => {
@@ -181,12 +164,13 @@ describe('production', () => {
         expect.stringMatching(/^JWT_SIGNING_KEYS: required in production/),
         expect.stringMatching(/^SMTP_URL: required in production/),
         expect.stringMatching(/^PUBLIC_URL: required in production/),
+        expect.stringMatching(/^TOTP_ENCRYPTION_KEY: required in production/),
       ]),
     );
-    expect(problems).toHaveLength(3);
+    expect(problems).toHaveLength(4);
   });
 
-  it.each(['JWT_SIGNING_KEYS', 'SMTP_URL', 'PUBLIC_URL'])('refuses to start without %s alone', (name) => {
+  it.each(['JWT_SIGNING_KEYS', 'SMTP_URL', 'PUBLIC_URL', 'TOTP_ENCRYPTION_KEY'])('refuses to start without %s alone', (name) => {
     const env: Record<string, string> = { ...PRODUCTION };
     delete env[name];
     expect(problemsOf(env)).toEqual([expect.stringMatching(new RegExp(`^${name}: required in production`))]);
@@ -200,6 +184,27 @@ describe('production', () => {
 
   it('refuses argon2 parameters under the OWASP minimum', () => {
     expect(problemsOf({ ...PRODUCTION, ARGON2_MEMORY_KIB: '4096' })).toEqual([expect.stringMatching(/ARGON2_MEMORY_KIB/)]);
+  });
+});
+
+describe('TOTP_ENCRYPTION_KEY', () => {
+  it('takes 32 bytes in base64 as the key', () => {
+    expect(loadConfig(PRODUCTION).totp.encryptionKey).toEqual(Buffer.alloc(32, 7));
+    expect(loadConfig({}).totp.encryptionKey).toBeUndefined();
+  });
+
+  it.each([
+    ['too short', Buffer.alloc(16, 1).toString('base64')],
+    ['too long', Buffer.alloc(33, 1).toString('base64')],
+    ['not base64', `${'!'.repeat(43)}=`],
+    ['hex', Buffer.alloc(32, 1).toString('hex')],
+  ])('refuses a key that is %s, outside production too', (_what, value) => {
+    expect(problemsOf({ TOTP_ENCRYPTION_KEY: value })).toEqual([expect.stringMatching(/^TOTP_ENCRYPTION_KEY: must be 32 random bytes in base64/)]);
+    expect(problemsOf({ ...PRODUCTION, TOTP_ENCRYPTION_KEY: value })).toEqual([expect.stringMatching(/^TOTP_ENCRYPTION_KEY/)]);
+  });
+
+  it('counts an empty key as none: refused in production', () => {
+    expect(problemsOf({ ...PRODUCTION, TOTP_ENCRYPTION_KEY: '' })).toEqual([expect.stringMatching(/^TOTP_ENCRYPTION_KEY: required in production/)]);
   });
 });
 

@@ -64,6 +64,21 @@ const messages: Record<NamedTemplate, Extract<MailMessage, { template: NamedTemp
     inviteUrl: 'https://posture.example/accept-invitation?token=tok_2',
     expiresInDays: 7,
   },
+  'totp-enabled': {
+    template: 'totp-enabled',
+    to: 'a@example.com',
+    name: 'Ada',
+    enabledAt: '2026-11-29T10:00:00.000Z',
+    resetUrl: 'https://posture.example/forgot-password',
+  },
+  'totp-disabled': {
+    template: 'totp-disabled',
+    to: 'a@example.com',
+    name: 'Ada',
+    disabledAt: '2026-11-29T10:00:00.000Z',
+    byStaff: false,
+    resetUrl: 'https://posture.example/forgot-password',
+  },
 };
 
 /** Every URL a message carries. */
@@ -113,6 +128,15 @@ describe('renderMail', () => {
     expect(mail.html).not.toContain('<script>');
     expect(mail.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;Bob&#39;');
     expect(mail.text).toContain(`Hello ${HOSTILE},`);
+  });
+
+  it('says who turned two-factor sign-in off, and when', () => {
+    const own = renderMail(messages['totp-disabled']);
+    const staff = renderMail({ ...messages['totp-disabled'], byStaff: true } as MailMessage);
+    expect(own.text).toContain('2026-11-29T10:00:00.000Z');
+    expect(own.text).not.toMatch(/administrator/);
+    expect(staff.text).toMatch(/An administrator turned off two-factor sign-in/);
+    expect(staff.text).toMatch(/Every session/);
   });
 
   it('escapes quotes in a link so it cannot leave its href attribute', () => {

@@ -39,13 +39,25 @@ describe('declared rate limits', () => {
       adminDeleteUser: ['user=30/60'],
       adminRestoreUser: ['user=30/60'],
       adminRevokeSessions: ['user=30/60'],
+      beginTotpEnrollment: ['user=10/60'],
+      confirmTotpEnrollment: ['ip=20/60', 'user=5/60'],
+      disableTotp: ['ip=20/60', 'user=5/60'],
+      regenerateRecoveryCodes: ['ip=20/60', 'user=5/60'],
+      completeMfaLogIn: ['ip=10/60', 'account=5/60'],
+      adminDisableTotp: ['user=30/60'],
+      startOidcLogin: ['ip=30/60'],
+      completeOidcLogin: ['ip=10/60'],
+      linkOidcIdentity: ['user=10/60'],
+      unlinkIdentity: ['user=10/60'],
     });
   });
 
   it('cover every operation that takes or mails a secret with the once-per-request rule', () => {
     // The others are limited per alias by the gate, which counts every occurrence of a field.
     const secretive = ['logIn', 'signUp', 'requestPasswordReset', 'resendVerificationEmail', 'resetPassword', 'changePassword', 'captureLead',
-      'requestLoginLink', 'logInWithLink', 'updateMe', 'confirmEmailChange', 'deleteMe', 'adminCreateUser'];
+      'requestLoginLink', 'logInWithLink', 'updateMe', 'confirmEmailChange', 'deleteMe', 'adminCreateUser',
+      'beginTotpEnrollment', 'confirmTotpEnrollment', 'disableTotp', 'regenerateRecoveryCodes', 'completeMfaLogIn',
+      'completeOidcLogin', 'linkOidcIdentity'];
     expect(secretive.filter((operation) => !sensitiveOperations(schema).has(operation))).toEqual([]);
   });
 

@@ -30,7 +30,7 @@ export const authModule = defineModule({
   name: 'auth',
   entities: [Session, RefreshToken, OneTimeToken],
   resolvers: [AuthResolver],
-  async services({ config, logger, sql, clock, onStop }) {
+  async services({ config, logger, sql, clock, onStop, services }) {
     const keys = await SigningKeys.load(config, logger);
     const passwords = new PasswordService(config);
     onStop(() => passwords.close()); // its hashing process
@@ -38,8 +38,8 @@ export const authModule = defineModule({
     const sessions = new SessionService(accessTokens, { ...config.sessions, leadTtl: config.leads.sessionTtl }, clock);
     const oneTimeTokens = new OneTimeTokenService(config.tokens, keys.deriveSecret('reset-code'), clock);
     const signInGate = new SignInGate();
-    const auth = new AuthService({ config, sql, clock, passwords, sessions, oneTimeTokens, signInGate });
-    const passwordFlows = new PasswordFlows({ config, passwords, sessions, oneTimeTokens });
+    const auth = new AuthService({ config, sql, clock, passwords, sessions, oneTimeTokens, signInGate, addressProofs: services.addressProofs! });
+    const passwordFlows = new PasswordFlows({ config, passwords, sessions, oneTimeTokens, addressProofs: services.addressProofs! });
     return { keys, passwords, accessTokens, sessions, oneTimeTokens, auth, passwordFlows, signInGate };
   },
   // Reset and resend requests are decided by the mail worker, after the answer.

@@ -3,14 +3,13 @@ import { unauthenticated } from '../../common/errors';
 import { Authorized, CurrentViewer, Public } from '../../graphql/access';
 import type { Context, Viewer } from '../../graphql/context';
 import type { AppServices } from '../module';
-import { Policy, type RateLimitRule } from '../rate-limit/rate-limit.policies';
+import { perMinute, Policy } from '../rate-limit/rate-limit.policies';
 import { ChangePasswordInput, LogInInput, ResetPasswordInput, SignUpInput } from './auth.input';
 import type { AuthService } from './auth.service';
 import type { PasswordFlows } from './password-flows.service';
 import { AuthPayload, SignUpPayload } from './auth.type';
 import type { SessionService } from './session.service';
 
-const perMinute = (scope: RateLimitRule['scope'], max: number): RateLimitRule => ({ scope, max, per: 60 });
 
 @Resolver()
 export class AuthResolver {
@@ -74,7 +73,7 @@ export class AuthResolver {
   })
   @Mutation(() => AuthPayload, {
     description:
-      'Starts a session. Errors: INVALID_CREDENTIALS (wrong password or no such account, alike), EMAIL_NOT_VERIFIED (right password, unverified email), RATE_LIMITED, BAD_USER_INPUT.',
+      'Starts a session. Errors: INVALID_CREDENTIALS (wrong password or no such account, alike), EMAIL_NOT_VERIFIED (right password, unverified email), MFA_REQUIRED (right password, two-factor on: no tokens; pass extensions.challenge and a code to completeMfaLogIn), RATE_LIMITED, BAD_USER_INPUT.',
   })
   logIn(@Arg('input', { description: 'The credentials.' }) input: LogInInput, @Ctx() ctx: Context): Promise<AuthPayload> {
     return this.auth.logIn(input, ctx.meta);
@@ -147,7 +146,7 @@ export class AuthResolver {
   @Policy({ rateLimits: [perMinute('user', 5)], sensitive: true, hashing: true })
   @Mutation(() => AuthPayload, {
     description:
-      'Checks the current password and sets the new one. Ends every session of the user, this one included, and returns tokens for a new session to continue in. Errors: UNAUTHENTICATED, INVALID_CREDENTIALS (wrong current password), BAD_USER_INPUT, RATE_LIMITED.',
+      'Checks the current password and sets the new one. Ends every session of the user, this one included, and returns tokens for a new session to continue in. Errors: UNAUTHENTICATED, INVALID_CREDENTIALS (wrong current password), EMAIL_NOT_VERIFIED (a first password on an account whose address is not confirmed), BAD_USER_INPUT, RATE_LIMITED.',
   })
   changePassword(
     @Arg('input', { description: 'The current password and the new one.' }) input: ChangePasswordInput,

@@ -14,6 +14,7 @@ import { assertEmail, assertName, assertUsername, EXISTING_USER, isLiveUser } fr
 import { findLiveUserByEmail, findUserForLogin, replacePasswordHash } from '../users/user.service';
 import { assertUsernameFree, usernameTaken } from '../users/account-lifecycle';
 import { UsernameReservation } from '../users/username-reservation.entity';
+import type { AddressProofs } from '../users/address-proof';
 import type { LogInInput, SignUpInput } from './auth.input';
 import type { OneTimeTokenService } from './one-time-token.service';
 import { assertAcceptablePassword, PASSWORD_MAX, type PasswordService } from './password.service';
@@ -34,6 +35,7 @@ export interface AuthServiceDeps {
   sessions: SessionService;
   oneTimeTokens: OneTimeTokenService;
   signInGate: SignInGate;
+  addressProofs: AddressProofs;
 }
 
 /** Account rules: sign-up, verification and log-in (passwords: PasswordFlows). */
@@ -144,7 +146,13 @@ export class AuthService {
       const user = await tx.findOne(User, { id: redeemed.userId, ...EXISTING_USER });
       // The token proves the address it was sent to, not whatever the account uses now.
       if (!user || user.email !== redeemed.email) throw invalidToken();
-      user.emailVerifiedAt ??= new Date();
+      if (!user.emailVerified) {
+        // The link proves the address: what the account's unproven creator attached goes, and so
+        // do its sessions (a sign-up has none; a provider sign-in without a verified email has).
+        await this.deps.addressProofs.firstProof(tx, user);
+        await this.deps.sessions.revokeAllSessions(tx, user.id, 'email_proved');
+        user.emailVerifiedAt = new Date();
+      }
     });
     return true;
   }

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, invalidCredentials, invalidToken } from '../../common/errors';
+import { badInput, DomainError, ErrorCode, invalidCredentials, invalidToken } from '../../common/errors';
 import { publicLink } from '../../common/links';
 import { audit, originFrom } from '../audit/audit';
 import type { MailMessage } from '../mail/mail.messages';
@@ -88,7 +88,11 @@ export class PasswordFlows {
       assertAcceptablePassword(input.newPassword, 'newPassword', { email: user.email, username: user.username });
 
       user.passwordHash = passwordHash;
-      user.emailVerifiedAt ??= new Date();
+      if (!user.emailVerified) {
+        // The reset proves the address: what the account's unproven creator attached goes.
+        await this.deps.addressProofs.firstProof(tx, user);
+        user.emailVerifiedAt = new Date();
+      }
       await this.deps.oneTimeTokens.retire(tx, user.id, ['reset_password', 'invitation']);
       await this.deps.sessions.revokeAllSessions(tx, user.id, 'password_reset');
       this.passwordChangedMail(tx, user);
@@ -103,6 +107,11 @@ export class PasswordFlows {
     this.deps.passwords.assertCapacity();
     const user = await em.findOneOrFail(User, { id: userId }, { populate: ['passwordHash'] });
     const current = user.passwordHash;
+    if (current === null && !user.emailVerified) {
+      // A first password is for the address's owner: an unproved account's maker (a provider
+      // sign-in without a verified email) must not plant one that outlives the owner's proof.
+      throw new DomainError(ErrorCode.EMAIL_NOT_VERIFIED, 'Confirm your email address before setting a password.');
+    }
     if (current !== null) {
       if (!input.currentPassword) throw badInput('currentPassword', 'currentPassword: enter the password in use now.');
       if (!(await this.deps.passwords.verify(current, input.currentPassword))) throw invalidCredentials();

@@ -222,6 +222,15 @@ export class SessionService {
     return em.nativeUpdate(Session, { user: userId, revokedAt: null }, { revokedAt: this.clock.now(), revokedReason: reason });
   }
 
+  /** Revokes every live session of a user but `keepSessionId` (the caller's own); returns how many. */
+  revokeOtherSessions(em: EntityManager, userId: string, keepSessionId: string, reason: string): Promise<number> {
+    return em.nativeUpdate(
+      Session,
+      { user: userId, revokedAt: null, id: { $ne: keepSessionId } },
+      { revokedAt: this.clock.now(), revokedReason: reason },
+    );
+  }
+
   /**
    * Ends the session of `refreshToken` (whatever its state) and the caller's own, when signed in:
    * usually the same one. Each that was live is recorded (`session.logged_out`, its account as actor).

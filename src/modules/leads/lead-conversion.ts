@@ -8,6 +8,7 @@ import { Assessment } from '../assessments/assessment.entity';
 import type { TemplateLocale } from '../assessments/template.types';
 import { audit, originFrom } from '../audit/audit';
 import { isUsernameHeld } from '../users/account-lifecycle';
+import type { AddressProofs } from '../users/address-proof';
 import { Profile } from '../users/profile.entity';
 import { User } from '../users/user.entity';
 import { Lead } from './lead.entity';
@@ -19,7 +20,9 @@ import { nameFromEmail, usernameBase } from './lead.rules';
  * join it. One place, so every way of proving an address treats accounts and leads alike.
  */
 export class LeadConversion {
-  constructor(private readonly deps: { clock: Clock; sessions: SessionService; oneTimeTokens: OneTimeTokenService }) {}
+  constructor(
+    private readonly deps: { clock: Clock; sessions: SessionService; oneTimeTokens: OneTimeTokenService; addressProofs: AddressProofs },
+  ) {}
 
   /** The unconverted leads of `email`, newest first, locked until the transaction ends. */
   leadsOf(tx: EntityManager, email: string): Promise<Lead[]> {
@@ -56,13 +59,14 @@ export class LeadConversion {
 
   /**
    * An unverified account whose address someone else just proved: whoever made it never did. Its
-   * password (load it with `populate: ['passwordHash']`), sessions and outstanding tokens go, and
-   * it is verified (no pre-hijacking).
+   * password (load it with `populate: ['passwordHash']`), sessions, outstanding tokens and other
+   * ways in (AddressProofs) go, and it is verified (no pre-hijacking).
    */
   async claimUnverified(tx: EntityManager, user: User, reason: string): Promise<void> {
     user.passwordHash = null;
     await this.deps.sessions.revokeAllSessions(tx, user.id, reason);
     await this.deps.oneTimeTokens.retire(tx, user.id, ['verify_email', 'reset_password']);
+    await this.deps.addressProofs.firstProof(tx, user);
     user.emailVerifiedAt = this.deps.clock.now();
   }
 

@@ -61,7 +61,7 @@ export class LeadResolver {
   @Policy({ rateLimits: [{ scope: 'ip', max: 10, per: 60 }], sensitive: true })
   @Mutation(() => AuthPayload, {
     description:
-      "Follows a login link: signs in the account with the link's address, or creates it (verified, without a password), and moves the address's lead assessments to it. Errors: INVALID_TOKEN (unknown, used or expired; a link lasts 15 minutes by default), RATE_LIMITED.",
+      "Follows a login link: signs in the account with the link's address, or creates it (verified, without a password), and moves the address's lead assessments to it. Errors: INVALID_TOKEN (unknown, used or expired; a link lasts 15 minutes by default), MFA_REQUIRED (the account has two-factor on: the link is spent and the leads moved, but no tokens; pass extensions.challenge and a code to completeMfaLogIn), RATE_LIMITED.",
   })
   logInWithLink(
     @Arg('token', { description: 'The `token` parameter of the emailed link.' }) token: string,

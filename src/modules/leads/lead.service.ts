@@ -7,6 +7,7 @@ import { invalidToken } from '../../common/errors';
 import type { Config } from '../../config';
 import type { TemplateLocale } from '../assessments/template.types';
 import type { OneTimeTokenService } from '../auth/one-time-token.service';
+import type { SignInGate } from '../auth/second-step';
 import type { ClientMeta, IssuedTokens, LeadTokens, SessionService } from '../auth/session.service';
 import type { MailMessage } from '../mail/mail.messages';
 import { enqueueMail, requestDeferredMail, type DeferredMailHandler } from '../mail/mail.outbox';
@@ -29,6 +30,7 @@ export interface LeadServiceDeps {
   sessions: SessionService;
   oneTimeTokens: OneTimeTokenService;
   conversion: LeadConversion;
+  signInGate: SignInGate;
 }
 
 export interface CaptureResult {
@@ -133,7 +135,11 @@ export class LeadService {
   async logInWithLink(em: EntityManager, token: string, meta: ClientMeta): Promise<IssuedTokens> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await em.fork().transactional((tx) => this.convert(tx, token, meta));
+        const converted = await em.fork().transactional((tx) => this.convert(tx, token, meta));
+        // The link is spent and the leads are attached (committed), but an account with a second
+        // step gets no session here: only a challenge, asked for once the conversion is in.
+        if ('secondStepFor' in converted) throw await this.deps.signInGate.challenge(converted.secondStepFor, meta, 'link');
+        return converted;
       } catch (err) {
         // Two links for one new address followed at once: the other made the account; join it.
         const constraint = err instanceof UniqueConstraintViolationException ? (err as { constraint?: string }).constraint : undefined;
@@ -143,7 +149,7 @@ export class LeadService {
     }
   }
 
-  private async convert(tx: EntityManager, token: string, meta: ClientMeta): Promise<IssuedTokens> {
+  private async convert(tx: EntityManager, token: string, meta: ClientMeta): Promise<IssuedTokens | { secondStepFor: User }> {
     const now = this.deps.clock.now();
     if (token.length < 16 || token.length > 256) throw invalidToken();
     const [link] = await tx.execute<Array<{ email: string }>>(
@@ -161,6 +167,7 @@ export class LeadService {
     if (!user) user = await conversion.createAccount(tx, email, leads, { verified: true });
     else if (!user.emailVerified) await conversion.claimUnverified(tx, user, 'email_proved_by_link');
     await conversion.attach(tx, user, leads, meta, newAccount);
+    if (this.deps.signInGate.required(user)) return { secondStepFor: user };
     return this.deps.sessions.startIn(tx, user, meta);
   }
 }

@@ -30,10 +30,22 @@ export const leadsModule = defineModule({
   ],
   resolvers: [LeadResolver, LeadAdminResolver, LeadFieldsResolver],
   services: ({ config, clock, services }) => {
-    const leadConversion = new LeadConversion({ clock, sessions: services.sessions!, oneTimeTokens: services.oneTimeTokens! });
+    const leadConversion = new LeadConversion({
+      clock,
+      sessions: services.sessions!,
+      oneTimeTokens: services.oneTimeTokens!,
+      addressProofs: services.addressProofs!,
+    });
     return {
       leadConversion,
-      leads: new LeadService({ config, clock, sessions: services.sessions!, oneTimeTokens: services.oneTimeTokens!, conversion: leadConversion }),
+      leads: new LeadService({
+        config,
+        clock,
+        sessions: services.sessions!,
+        oneTimeTokens: services.oneTimeTokens!,
+        conversion: leadConversion,
+        signInGate: services.signInGate!,
+      }),
       leadAdmin: new LeadAdminService(),
       leadMetrics: new LeadMetricsService(clock),
     };

@@ -24,7 +24,10 @@ export type MailMessage =
   | { template: 'email-change-confirm'; to: string; name: string; confirmUrl: string; expiresInHours: number }
   | { template: 'email-change-notice'; to: string; name: string; newEmail: string; resetUrl: string }
   | { template: 'email-change-address-taken'; to: string; name: string; logInUrl: string; resetUrl: string }
-  | { template: 'invitation'; to: string; name: string; username: string; inviteUrl: string; expiresInDays: number };
+  | { template: 'invitation'; to: string; name: string; username: string; inviteUrl: string; expiresInDays: number }
+  | { template: 'totp-enabled'; to: string; name: string; enabledAt: string; resetUrl: string }
+  /** `byStaff`: an administrator turned it off (adminDisableTotp), and every session ended. */
+  | { template: 'totp-disabled'; to: string; name: string; disabledAt: string; byStaff: boolean; resetUrl: string };
 
 export type MailLocale = 'en' | 'nb';
 
@@ -191,5 +194,21 @@ export function renderMail(message: MailMessage): RenderedMail {
         { p: `The link confirms this email address, works once and expires in ${days} ${days === 1 ? 'day' : 'days'}. If you did not expect this, you can ignore this email.` },
       ]);
     }
+    case 'totp-enabled':
+      return layout('Two-factor sign-in is on', hello(message.name), [
+        { p: `Two-factor sign-in was turned on for your Posture account at ${message.enabledAt}, and your other sessions were signed out. Signing in now asks for a code from your authenticator app, or one of your recovery codes.` },
+        { p: 'If you did not do this, someone has your password: reset it now.' },
+        { link: { href: message.resetUrl, label: 'Reset password' } },
+      ]);
+    case 'totp-disabled':
+      return layout('Two-factor sign-in is off', hello(message.name), [
+        {
+          p: message.byStaff
+            ? `An administrator turned off two-factor sign-in for your Posture account at ${message.disabledAt}, as asked when the device and the recovery codes are lost. Every session of the account was signed out.`
+            : `Two-factor sign-in was turned off for your Posture account at ${message.disabledAt}, and your other sessions were signed out. Signing in now needs only your password or a login link.`,
+        },
+        { p: 'If you did not ask for this, reset your password now, and turn two-factor sign-in back on.' },
+        { link: { href: message.resetUrl, label: 'Reset password' } },
+      ]);
   }
 }

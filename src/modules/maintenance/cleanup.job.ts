@@ -20,6 +20,15 @@ export const CLEANUP_STATEMENTS: ReadonlyArray<{ name: string; sql: string }> = 
   { name: 'one-time tokens', sql: `delete from one_time_tokens where expires_at < now() - interval '7 days'` },
   { name: 'lead sessions', sql: `delete from lead_sessions where coalesce(revoked_at, expires_at) < now() - interval '30 days'` },
   { name: 'login links', sql: `delete from login_links where expires_at < now() - interval '7 days'` },
+  // A two-factor challenge lives 5 minutes; a day on it is kept for no one. An enrollment never
+  // confirmed within a day is abandoned (beginning again makes a new secret anyway).
+  { name: 'mfa challenges', sql: `delete from mfa_challenges where expires_at < now() - interval '1 day'` },
+  {
+    name: 'pending totp enrollments',
+    sql: `delete from totp_credentials where confirmed_at is null and created_at < now() - interval '1 day'`,
+  },
+  // Spent or expired OpenID Connect states are of no use: each lives 10 minutes and is single-use.
+  { name: 'oidc login states', sql: `delete from oidc_login_states where expires_at < now() - interval '1 hour'` },
   { name: 'sent emails', sql: `delete from outbox_emails where status = 'sent' and sent_at < now() - interval '30 days'` },
   // A deferred request is settled within seconds (and one without an account deleted then); one a
   // day old never will be, and it names an address that may have no account.

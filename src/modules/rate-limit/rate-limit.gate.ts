@@ -49,6 +49,10 @@ async function identityFor(scope: RateLimitScope, ctx: Context, call: FieldCall)
       const name = argumentAt(call.args, call.policy?.account);
       if (!name) return undefined;
       if (call.policy?.accountKey === 'address') return `account:address:${normalizeEmail(name)}`;
+      if (call.policy?.accountOf) {
+        const userId = await call.policy.accountOf(name, ctx);
+        return userId ? `account:user:${userId}` : undefined;
+      }
       return `account:${await accountKey(ctx, name)}`;
     }
   }

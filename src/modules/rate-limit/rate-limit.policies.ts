@@ -1,5 +1,6 @@
 import type { GraphQLField, GraphQLSchema } from 'graphql';
 import { Extensions } from 'type-graphql';
+import type { Context } from '../../graphql/context';
 
 export type RateLimitScope = 'ip' | 'account' | 'user';
 export const RATE_LIMIT_SCOPES: readonly RateLimitScope[] = ['ip', 'account', 'user'];
@@ -26,6 +27,12 @@ export interface OperationPolicy {
    * written, with no lookup, for operations that must not touch accounts at all (lead capture).
    */
   accountKey?: 'account' | 'address';
+  /**
+   * For an argument that designates an account without naming it (a challenge token): resolves
+   * the value at `account` to that account's id, so `account` limits count per account across
+   * every such value. An unknown value (null) counts against the other scopes only.
+   */
+  accountOf?: (value: string, ctx: Context) => Promise<string | null>;
   /** Takes or sends a secret: at most one per request, so aliases cannot fan it out. */
   sensitive?: boolean;
   /** Runs argon2: refused before execution while the hashing queue is full. */
@@ -33,6 +40,9 @@ export interface OperationPolicy {
   /** Scopes whose count a successful call clears (a log-in that succeeds forgives the account's failures). */
   clearOnSuccess?: readonly RateLimitScope[];
 }
+
+/** A limit of `max` calls a minute for each caller of `scope`. */
+export const perMinute = (scope: RateLimitScope, max: number): RateLimitRule => ({ scope, max, per: 60 });
 
 /** Declares an operation's policy on its resolver; read back with `policyOf`. */
 export const Policy = (policy: OperationPolicy) => Extensions({ policy });

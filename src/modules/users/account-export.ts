@@ -20,12 +20,12 @@ function plain(row: Row, dates: readonly string[] = [], jsons: readonly string[]
 /**
  * Everything stored about an account, for its owner (exportMyData): the account (no password
  * hash: only whether there is one), profile, sessions (no refresh tokens), emailed tokens (no token
- * or code, only what they were for), assessments (deleted ones included; no share token), the
+ * or code, only what they were for), the provider logins linked to it, assessments (deleted ones included; no share token), the
  * lead forms it converted from, and the audit events about it or by it. Of an event by it about
  * someone else, the changes are left out: they are that person's data.
  */
 export async function exportAccountData(db: Db, userId: string, now: Date): Promise<Row> {
-  const [[account], [profile], sessions, tokens, assessments, leads, events] = await Promise.all([
+  const [[account], [profile], sessions, tokens, identities, assessments, leads, events] = await Promise.all([
     db.execute<Row[]>(
       `select u.id, u.email, u.username, u.name, u.avatar_url, u.email_verified_at, u.is_superuser, u.status, u.deleted_at,
               u.tier_id, t.name as tier_name, (u.password_hash is not null) as has_password, u.created_at, u.updated_at
@@ -46,6 +46,7 @@ export async function exportAccountData(db: Db, userId: string, now: Date): Prom
       `select purpose, email, created_at, expires_at, used_at from one_time_tokens where user_id = ? order by created_at`,
       [userId],
     ),
+    db.execute<Row[]>(`select provider, subject, email, linked_at from user_identities where user_id = ? order by linked_at`, [userId]),
     db.execute<Row[]>(
       `select a.id, t.slug as template_slug, t.version as template_version, t.name as template_name, a.status, a.answers,
               a.total_score, a.max_possible_score, a.percentage_score, a.risk_level, a.category_scores, a.recommendations,
@@ -73,6 +74,7 @@ export async function exportAccountData(db: Db, userId: string, now: Date): Prom
     profile: profile ? plain(profile, dates) : null,
     sessions: sessions.map((r) => plain(r, dates)),
     emailTokens: tokens.map((r) => plain(r, dates)),
+    linkedIdentities: identities.map((r) => plain(r, ['linked_at'])),
     assessments: assessments.map((r) =>
       plain(r, ['started_at', 'completed_at', 'deleted_at'], ['answers', 'category_scores', 'recommendations']),
     ),

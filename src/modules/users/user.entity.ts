@@ -14,7 +14,17 @@ export type UserStatus = 'active' | 'disabled' | 'deleted';
   expression: 'create unique index "users_email_live_unique" on "users" ("email")',
 })
 export class User extends BaseEntity<
-  'emailVerified' | 'emailVerifiedAt' | 'isSuperuser' | 'status' | 'tierId' | 'deletedAt' | 'updatedAt' | 'passwordHash' | 'avatarUrl'
+  | 'emailVerified'
+  | 'emailVerifiedAt'
+  | 'isSuperuser'
+  | 'status'
+  | 'tierId'
+  | 'deletedAt'
+  | 'updatedAt'
+  | 'passwordHash'
+  | 'avatarUrl'
+  | 'totpEnabledAt'
+  | 'totpEnabled'
 > {
   @Field(() => ID, { description: "The account's ID: a UUID that never changes." })
   declare id: string;
@@ -61,6 +71,18 @@ export class User extends BaseEntity<
 
   @Property({ type: 'datetime', nullable: true })
   deletedAt: Date | null = null;
+
+  /**
+   * When two-factor sign-in (TOTP) was turned on; null while off. On the row, so the per-request
+   * snapshot tells every way in whether a second step is due without a query (the mfa module).
+   */
+  @Property({ type: 'datetime', nullable: true })
+  totpEnabledAt: Date | null = null;
+
+  @Field({ description: 'True while two-factor sign-in (TOTP) is on: every way in then asks for a code (completeMfaLogIn).' })
+  get totpEnabled(): boolean {
+    return this.totpEnabledAt !== null && this.totpEnabledAt !== undefined;
+  }
 
   @Field({ description: 'When the account was created.' })
   declare createdAt: Date;

@@ -1,7 +1,7 @@
 import type { EntityMetadata, MetadataStorage, OptionalProps } from '@mikro-orm/core';
 import { User } from './user.entity';
 
-type Stored = Omit<User, 'passwordHash' | 'emailVerified' | typeof OptionalProps>;
+type Stored = Omit<User, 'passwordHash' | 'emailVerified' | 'totpEnabled' | typeof OptionalProps>;
 
 /** A users row as `UserSnapshots.select` returns it: keyed by property; raw SQL may give dates as strings. */
 export type UserRow = { [K in keyof Stored]: Stored[K] extends Date ? Date | string : Stored[K] extends Date | null ? Date | string | null : Stored[K] };

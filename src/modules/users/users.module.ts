@@ -2,8 +2,10 @@ import { defineModule, type AppServices } from '../module';
 import { AccountService, type AccountDeps } from './account.service';
 import { AdminUserFieldsResolver, AdminUsersResolver } from './admin-users.resolver';
 import { AdminUserService } from './admin-users.service';
+import { AddressProofs } from './address-proof';
 import { Migration20261129160000 } from './Migration20261129160000';
 import { Migration20261129170200 } from './Migration20261129170200';
+import { Migration20261129195900 } from './Migration20261129195900';
 import { Profile } from './profile.entity';
 import { ProfileResolver } from './profile.resolver';
 import { SelfServiceResolver } from './self-service.resolver';
@@ -15,6 +17,8 @@ declare module '../module' {
   interface AppServices {
     accounts: AccountService;
     adminUsers: AdminUserService;
+    /** What an account loses when its address is proved for the first time (see AddressProofs). */
+    addressProofs: AddressProofs;
   }
 }
 
@@ -24,6 +28,7 @@ export const usersModule = defineModule({
   migrations: [
     { name: 'Migration20261129160000', class: Migration20261129160000 },
     { name: 'Migration20261129170200', class: Migration20261129170200 },
+    { name: 'Migration20261129195900', class: Migration20261129195900 },
   ],
   resolvers: [UserResolver, ProfileResolver, SelfServiceResolver, AdminUsersResolver, AdminUserFieldsResolver],
   services({ config, clock, services }) {
@@ -43,6 +48,6 @@ export const usersModule = defineModule({
         return registry.oneTimeTokens;
       },
     };
-    return { accounts: new AccountService(deps), adminUsers: new AdminUserService(deps) };
+    return { accounts: new AccountService(deps), adminUsers: new AdminUserService(deps), addressProofs: new AddressProofs() };
   },
 });
