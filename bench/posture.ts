@@ -49,26 +49,33 @@ export const isInvalidCredentials = (body: string) => body.includes('"INVALID_CR
 export const RELAXED_LOGIN_LIMITS = 'logIn.ip=off,logIn.account=off';
 
 /**
- * The environment of a Posture child process: its defaults, except what the bench must fix (a
- * signing key, an issuer that does not follow the port, a quiet log, a one-hour token). Hashing
- * settings only when a BENCH_* variable asks for them; rate limits only when a figure says so.
+ * The environment of a Posture child process: production, as deployed, at its defaults, except
+ * what the bench must fix (a signing key and a TOTP key, an issuer that does not follow the port,
+ * an SMTP server that swallows mail, a quiet log, a one-hour token). Hashing settings only when a
+ * BENCH_* variable asks for them; rate limits only when a figure says so. Production matters:
+ * libraries take other paths in development (graphql-js checks every type test twice over).
  */
 export function postureEnv(opts: {
   dataDir: string;
   signingKeys: string;
+  totpKey: string;
+  smtpUrl: string;
   issuer: string;
   databaseEnv: Record<string, string>;
   hashConcurrency?: number;
   hashQueueLimit?: number;
 }): Record<string, string> {
   return {
-    // Production would demand SMTP and an https PUBLIC_URL; requests run the same code in development.
-    NODE_ENV: 'development',
+    NODE_ENV: 'production',
+    SMTP_URL: opts.smtpUrl,
+    // Production wants https; nothing is served there, it only goes into links in mail.
+    PUBLIC_URL: 'https://posture.bench',
+    TOTP_ENCRYPTION_KEY: opts.totpKey,
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
     DATA_DIR: opts.dataDir,
     JWT_SIGNING_KEYS: opts.signingKeys,
-    // Fixed, because the default issuer is PUBLIC_URL, which follows the port of each start.
+    // Fixed and given to the baseline too, which checks the same claims.
     JWT_ISSUER: opts.issuer,
     JWT_AUDIENCE: 'posture',
     ACCESS_TOKEN_TTL: '1h',

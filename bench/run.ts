@@ -3,6 +3,7 @@
  * CPU per request. Servers run as child processes; load comes from this process. Knobs
  * (BENCH_SECONDS, BENCH_ROUNDS, ...): options.ts and bench/README.md. Figures: bench/results.json.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { benchLogin } from './login-bench';
 import { benchMe } from './me-bench';
 import { machineSummary, readOptions, resolveSameConcurrency } from './options';
 import { setUpPinning } from './pinning';
+import { startSmtpSink, type SmtpSink } from './smtp-sink';
 import { benchSubmit } from './submit-bench';
 import { benchSqlPerRead, benchTemplateRead } from './template-bench';
 import { graphql, postureEnv, RELAXED_LOGIN_LIMITS, type Credentials } from './posture';
@@ -62,8 +64,10 @@ async function main(): Promise<void> {
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'posture-bench-'));
   const startedAt = new Date();
   let db: BenchDatabase | undefined;
+  let smtp: SmtpSink | undefined;
   const cleanUp = async () => {
     killAllChildren();
+    await smtp?.close();
     await db?.drop().catch((err: unknown) => console.error('could not drop the bench database:', (err as Error).message));
     fs.rmSync(tmpDir, { recursive: true, force: true });
   };
@@ -76,12 +80,15 @@ async function main(): Promise<void> {
 
   try {
     db = await openBenchDatabase(tmpDir);
+    smtp = await startSmtpSink();
     const signingKeys = JSON.stringify({ keys: [await generateSigningKey()] });
     // Posture's variables; the baseline reads the ones it needs (JWT_*, DATABASE_URL or DATA_DIR, PORT).
     const env = postureEnv({
       dataDir: path.join(tmpDir, 'data'),
       signingKeys,
-      issuer: 'http://posture.bench',
+      totpKey: randomBytes(32).toString('base64'),
+      smtpUrl: smtp.url,
+      issuer: 'https://posture.bench',
       databaseEnv: db.serverEnv,
       hashConcurrency: options.hashConcurrency,
       hashQueueLimit: options.hashQueueLimit,
