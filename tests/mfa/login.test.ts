@@ -91,6 +91,28 @@ describe('logIn with two-factor on', () => {
     ok(await complete(t, await newChallenge(t, user), right));
   });
 
+  it('tells the account when a sign-in with its password dies at the second step, at most once an hour', async () => {
+    const user = await createMfaUser(t, 'alr');
+    const killChallenge = async () => {
+      const challenge = await newChallenge(t, user);
+      for (let i = 0; i < 5; i++) expect(codes(await complete(t, challenge, wrongOf(codeAt(t, user.secret))))).toEqual(['INVALID_CREDENTIALS']);
+    };
+    // Four wrong codes are a person fumbling: no mail yet.
+    const fumbled = await newChallenge(t, user);
+    for (let i = 0; i < 4; i++) await complete(t, fumbled, wrongOf(codeAt(t, user.secret)));
+    await killChallenge();
+    const mail = await t.inbox.waitFor(user.email, /second step/i);
+    expect(mail.text).toMatch(/password/i);
+    expect(mail.text).toContain('http://posture.test/forgot-password');
+    expect(mail.text).not.toMatch(/\b\d{6}\b/); // no code, and no challenge, in it
+    // A second dead challenge within the hour sends nothing more; an hour later, one more.
+    await killChallenge();
+    expect(await count(t, 'outbox_emails', `recipient = ? and template = 'second-step-failed'`, [user.email])).toBe(1);
+    t.clock.advance(3601);
+    await killChallenge();
+    expect(await count(t, 'outbox_emails', `recipient = ? and template = 'second-step-failed'`, [user.email])).toBe(2);
+  });
+
   it('refuses an expired, unknown or malformed challenge with INVALID_TOKEN', async () => {
     const user = await createMfaUser(t, 'exp');
     const challenge = await newChallenge(t, user);

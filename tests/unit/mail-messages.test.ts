@@ -79,6 +79,14 @@ const messages: Record<NamedTemplate, Extract<MailMessage, { template: NamedTemp
     byStaff: false,
     resetUrl: 'https://posture.example/forgot-password',
   },
+  'second-step-failed': {
+    template: 'second-step-failed',
+    to: 'a@example.com',
+    name: 'Ada',
+    at: '2026-11-29T10:00:00.000Z',
+    via: 'password',
+    resetUrl: 'https://posture.example/forgot-password',
+  },
 };
 
 /** Every URL a message carries. */
@@ -137,6 +145,13 @@ describe('renderMail', () => {
     expect(own.text).not.toMatch(/administrator/);
     expect(staff.text).toMatch(/An administrator turned off two-factor sign-in/);
     expect(staff.text).toMatch(/Every session/);
+  });
+
+  it('says which first step a sign-in that died at the second step got past, and when', () => {
+    const byWay = (via: string) => renderMail({ ...messages['second-step-failed'], via } as MailMessage).text;
+    expect(byWay('password')).toMatch(/2026-11-29T10:00:00.000Z .*\(your password\)/s);
+    expect(byWay('link')).toMatch(/\(a login link sent to your address\)/);
+    expect(byWay('oidc')).toMatch(/\(a provider login linked to the account\)/);
   });
 
   it('escapes quotes in a link so it cannot leave its href attribute', () => {

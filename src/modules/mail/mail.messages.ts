@@ -27,7 +27,8 @@ export type MailMessage =
   | { template: 'invitation'; to: string; name: string; username: string; inviteUrl: string; expiresInDays: number }
   | { template: 'totp-enabled'; to: string; name: string; enabledAt: string; resetUrl: string }
   /** `byStaff`: an administrator turned it off (adminDisableTotp), and every session ended. */
-  | { template: 'totp-disabled'; to: string; name: string; disabledAt: string; byStaff: boolean; resetUrl: string };
+  | { template: 'totp-disabled'; to: string; name: string; disabledAt: string; byStaff: boolean; resetUrl: string }
+  | { template: 'second-step-failed'; to: string; name: string; at: string; via: 'password' | 'link' | 'oidc'; resetUrl: string };
 
 export type MailLocale = 'en' | 'nb';
 
@@ -198,6 +199,16 @@ export function renderMail(message: MailMessage): RenderedMail {
       return layout('Two-factor sign-in is on', hello(message.name), [
         { p: `Two-factor sign-in was turned on for your Posture account at ${message.enabledAt}, and your other sessions were signed out. Signing in now asks for a code from your authenticator app, or one of your recovery codes.` },
         { p: 'If you did not do this, someone has your password: reset it now.' },
+        { link: { href: message.resetUrl, label: 'Reset password' } },
+      ]);
+    case 'second-step-failed':
+      return layout('A sign-in stopped at the second step', hello(message.name), [
+        {
+          p: `At ${message.at} someone got past the first step of signing in to your Posture account (${
+            { password: 'your password', link: 'a login link sent to your address', oidc: 'a provider login linked to the account' }[message.via]
+          }), then entered five wrong codes at the second step. Your account stayed closed.`,
+        },
+        { p: 'If this was not you, someone has that first step: reset your password now, and check the provider logins linked to your account.' },
         { link: { href: message.resetUrl, label: 'Reset password' } },
       ]);
     case 'totp-disabled':

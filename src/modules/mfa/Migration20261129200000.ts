@@ -6,7 +6,7 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261129200000 extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`create table "totp_credentials" ("id" uuid not null, "created_at" timestamptz not null, "user_id" uuid not null, "sealed_secret" varchar(255) not null, "confirmed_at" timestamptz null, "last_used_step" int null, constraint "totp_credentials_pkey" primary key ("id"));`);
+    this.addSql(`create table "totp_credentials" ("id" uuid not null, "created_at" timestamptz not null, "user_id" uuid not null, "sealed_secret" varchar(255) not null, "confirmed_at" timestamptz null, "last_used_step" int null, "failure_notice_at" timestamptz null, constraint "totp_credentials_pkey" primary key ("id"));`);
     this.addSql(`alter table "totp_credentials" add constraint "totp_credentials_user_id_unique" unique ("user_id");`);
     this.addSql(`create table "recovery_codes" ("id" uuid not null, "created_at" timestamptz not null, "user_id" uuid not null, "code_hash" varchar(64) not null, "used_at" timestamptz null, constraint "recovery_codes_pkey" primary key ("id"));`);
     this.addSql(`create index "recovery_codes_user_id_code_hash_index" on "recovery_codes" ("user_id", "code_hash");`);

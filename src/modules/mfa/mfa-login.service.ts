@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../common/clock';
 import { randomToken, sha256 } from '../../common/crypto';
+import { publicLink } from '../../common/links';
 import { DomainError, ErrorCode, invalidToken } from '../../common/errors';
 import type { PreparedSql, PreparedStatement } from '../../db/pg-pool';
 import type { Context } from '../../graphql/context';
@@ -10,12 +11,16 @@ import type { ClientMeta, IssuedTokens, SessionService } from '../auth/session.s
 import { audit, originFrom } from '../audit/audit';
 import type { User } from '../users/user.entity';
 import { isLiveUser } from '../users/user.rules';
+import { enqueueMail } from '../mail/mail.outbox';
+import { TotpCredential } from './totp-credential.entity';
 import { userSnapshots, type UserRow } from '../users/user.snapshot';
 import { wrongCode, type MfaCodes, type SecondFactor } from './mfa-codes';
 
 /** How long a challenge lasts, and how many wrong codes kill it. */
 export const CHALLENGE_TTL_SECONDS = 5 * 60;
 export const CHALLENGE_MAX_WRONG = 5;
+/** At most one mail an hour about challenges that died of wrong codes. */
+const NOTICE_INTERVAL_SECONDS = 3600;
 
 const CHALLENGE_MIN = 16;
 const CHALLENGE_MAX = 256;
@@ -40,7 +45,7 @@ type Attempt = { outcome: 'dead' } | { outcome: 'wrong' } | { outcome: 'passed';
  * answers with completeMfaLogIn, which starts the session as logIn would.
  */
 export class MfaLogIn implements SecondStepProvider {
-  constructor(private readonly deps: { sql: PreparedSql; clock: Clock; sessions: SessionService; codes: MfaCodes }) {}
+  constructor(private readonly deps: { sql: PreparedSql; clock: Clock; sessions: SessionService; codes: MfaCodes; publicUrl: string }) {}
 
   required(user: Readonly<User>): boolean {
     return user.totpEnabledAt !== null && user.totpEnabledAt !== undefined;
@@ -89,6 +94,7 @@ export class MfaLogIn implements SecondStepProvider {
           targetId: user.id,
           changes: { via: row.via, attempts, challengeDead: attempts >= CHALLENGE_MAX_WRONG },
         });
+        if (attempts >= CHALLENGE_MAX_WRONG) await this.noticeDeadChallenge(tx, user, row.via, now);
         return { outcome: 'wrong' };
       }
       await tx.execute(`update mfa_challenges set used_at = ? where id = ?`, [now, row.challenge_id]);
@@ -97,6 +103,28 @@ export class MfaLogIn implements SecondStepProvider {
     if (attempt.outcome === 'dead') throw invalidToken();
     if (attempt.outcome === 'wrong') throw wrongCode();
     return this.deps.sessions.start(this.deps.sql, attempt.user, meta);
+  }
+
+  /**
+   * A challenge died of wrong codes: whoever has the first step (the password, say) is guessing
+   * codes, 5 a minute at most. The owner is told, so they can change the password, at most once an
+   * hour: the claim of the hour's notice is one conditional update, so parallel deaths send one.
+   */
+  private async noticeDeadChallenge(tx: EntityManager, user: Readonly<User>, via: SignInMethod, now: Date): Promise<void> {
+    const claimed = await tx.nativeUpdate(
+      TotpCredential,
+      { user: user.id, $or: [{ failureNoticeAt: null }, { failureNoticeAt: { $lte: new Date(now.getTime() - NOTICE_INTERVAL_SECONDS * 1000) } }] },
+      { failureNoticeAt: now },
+    );
+    if (!claimed) return;
+    enqueueMail(tx, {
+      template: 'second-step-failed',
+      to: user.email,
+      name: user.name,
+      at: now.toISOString(),
+      via,
+      resetUrl: publicLink(this.deps.publicUrl, 'forgot-password'),
+    });
   }
 }
 

@@ -26,7 +26,7 @@ export const mfaModule = defineModule({
   services({ config, logger, sql, clock, services }) {
     const codes = new MfaCodes(TotpKey.load(config, logger));
     const sessions = services.sessions!;
-    const mfaLogIn = new MfaLogIn({ sql, clock, sessions, codes });
+    const mfaLogIn = new MfaLogIn({ sql, clock, sessions, codes, publicUrl: config.publicUrl });
     // From now on logIn, logInWithLink and completeOidcLogin ask for the second step.
     services.signInGate!.use(mfaLogIn);
     // Two-factor set up on an account whose address was never proved is its maker's: the owner's

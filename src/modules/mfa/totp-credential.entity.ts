@@ -7,7 +7,7 @@ import { User } from '../users/user.entity';
  * sealed (see TotpKey), never in plaintext.
  */
 @Entity({ tableName: 'totp_credentials' })
-export class TotpCredential extends BaseEntity<'confirmedAt' | 'lastUsedStep'> {
+export class TotpCredential extends BaseEntity<'confirmedAt' | 'lastUsedStep' | 'failureNoticeAt'> {
   @OneToOne(() => User, { ref: true, owner: true, deleteRule: 'cascade', unique: 'totp_credentials_user_id_unique' })
   user!: Ref<User>;
 
@@ -22,4 +22,8 @@ export class TotpCredential extends BaseEntity<'confirmedAt' | 'lastUsedStep'> {
   /** The latest 30-second step a code was accepted for: no code of it, or of any earlier step, is accepted again. */
   @Property({ type: 'integer', nullable: true })
   lastUsedStep: number | null = null;
+
+  /** When the account was last told that a sign-in died at the second step (at most one such mail an hour). */
+  @Property({ type: 'datetime', nullable: true })
+  failureNoticeAt: Date | null = null;
 }
