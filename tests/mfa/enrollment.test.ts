@@ -109,6 +109,20 @@ describe('confirmTotpEnrollment', () => {
   });
 });
 
+describe('exportMyData', () => {
+  it('says when two-factor was turned on, and holds neither the secret nor a recovery code', async () => {
+    const user = await createVerifiedUser(t, 'xp');
+    const off = ok(await t.gql(`{ exportMyData }`, {}, bearer(user))).exportMyData;
+    expect(off.account.totpEnabledAt).toBeNull();
+    const { secret, codes: recovery } = await enroll(t, user);
+    const data = ok(await t.gql(`{ exportMyData }`, {}, bearer(user))).exportMyData;
+    expect(data.account.totpEnabledAt).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT/));
+    const text = JSON.stringify(data);
+    expect(text).not.toContain(secret);
+    for (const code of recovery) expect(text).not.toContain(code);
+  });
+});
+
 describe('regenerateRecoveryCodes', () => {
   it('replaces every code with ten new ones, with a current code, and records it', async () => {
     const user = await createVerifiedUser(t, 'reg');

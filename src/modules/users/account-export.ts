@@ -28,7 +28,7 @@ export async function exportAccountData(db: Db, userId: string, now: Date): Prom
   const [[account], [profile], sessions, tokens, identities, assessments, leads, events] = await Promise.all([
     db.execute<Row[]>(
       `select u.id, u.email, u.username, u.name, u.avatar_url, u.email_verified_at, u.is_superuser, u.status, u.deleted_at,
-              u.tier_id, t.name as tier_name, (u.password_hash is not null) as has_password, u.created_at, u.updated_at
+              u.tier_id, t.name as tier_name, (u.password_hash is not null) as has_password, u.totp_enabled_at, u.created_at, u.updated_at
          from users u left join tiers t on t.id = u.tier_id where u.id = ?`,
       [userId],
     ),
@@ -67,7 +67,7 @@ export async function exportAccountData(db: Db, userId: string, now: Date): Prom
       [userId, userId, userId],
     ),
   ]);
-  const dates = ['created_at', 'updated_at', 'email_verified_at', 'deleted_at', 'last_used_at', 'expires_at', 'revoked_at', 'used_at'];
+  const dates = ['created_at', 'updated_at', 'email_verified_at', 'totp_enabled_at', 'deleted_at', 'last_used_at', 'expires_at', 'revoked_at', 'used_at'];
   return {
     exportedAt: now.toISOString(),
     account: account ? plain(account, dates) : null,
