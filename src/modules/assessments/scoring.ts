@@ -25,7 +25,12 @@ const POWERS = [1, 10, 100, 1000, 10_000];
  */
 function round(value: number, decimals: number): number {
   const power = POWERS[decimals]!;
-  return Math.round(Number((value * power).toPrecision(12))) / power;
+  const scaled = value * power;
+  // Only a value near a half can round otherwise once the noise is gone; toPrecision, a string
+  // round trip, was most of a 100-answer scoring, so the others skip it.
+  const fraction = scaled - Math.floor(scaled);
+  if (Math.abs(fraction - 0.5) > 1e-6 * (1 + Math.abs(scaled))) return Math.round(scaled) / power;
+  return Math.round(Number(scaled.toPrecision(12))) / power;
 }
 
 const round4 = (value: number) => round(value, 4);
@@ -68,7 +73,7 @@ export function mergeAnswers(
     if (seen.has(question.id)) throw refuse(`question ${question.id} is answered more than once.`, question.id);
     seen.add(question.id);
 
-    const optionIds = [...new Set(answer.optionIds)];
+    const optionIds = distinct(answer.optionIds);
     if (answer.notApplicable) {
       if (!question.allowsNotApplicable) {
         throw refuse(`question ${question.id} cannot be marked not applicable.`, question.id);
@@ -80,14 +85,15 @@ export function mergeAnswers(
       continue;
     }
 
-    optionIds.forEach((optionId, index) => {
-      if (!question.options.some((o) => o.id === optionId)) {
+    for (let index = 0; index < optionIds.length; index++) {
+      const optionId = optionIds[index]!;
+      if (optionOf(question, optionId) === undefined) {
         throw refuse(`option ${optionId} does not belong to question ${question.id}.`, optionId);
       }
       if (question.kind === 'SINGLE' && index > 0) {
         throw refuse(`question ${question.id} takes a single option; ${optionId} is a second one.`, optionId);
       }
-    });
+    }
     changes.push([question.id, optionIds.length > 0 ? { optionIds, notApplicable: false } : null]);
   }
 
@@ -102,13 +108,38 @@ export function mergeAnswers(
   return merged;
 }
 
+/** The ids in order, each once (an answer holds a handful, so a scan beats a Set). */
+function distinct(ids: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const id of ids) if (!out.includes(id)) out.push(id);
+  return out;
+}
+
+/** The option of a question with this id, if any. */
+function optionOf(question: QuestionNode, optionId: string): QuestionNode['options'][number] | undefined {
+  for (const option of question.options) if (option.id === optionId) return option;
+  return undefined;
+}
+
 /** What a question earns, or null when it is (allowed to be) not applicable. */
 function earnedBy(question: QuestionNode, answer: StoredAnswer | undefined): number | null {
   if (!answer) return 0;
   if (answer.notApplicable && question.allowsNotApplicable) return null;
-  const chosen = [...new Set(answer.optionIds)].flatMap((id) => question.options.filter((o) => o.id === id));
-  // Stored answers were checked when merged; a SINGLE question holding more is taken at its first option.
-  const points = question.kind === 'SINGLE' ? (chosen[0]?.points ?? 0) : chosen.reduce((sum, o) => sum + o.points, 0);
+  // Stored answers were checked when merged; a SINGLE question holding more is taken at its first
+  // known option, a MULTIPLE one sums each known option once.
+  let points = 0;
+  const counted: string[] = [];
+  for (const id of answer.optionIds) {
+    if (counted.includes(id)) continue;
+    const option = optionOf(question, id);
+    if (option === undefined) continue;
+    if (question.kind === 'SINGLE') {
+      points = option.points;
+      break;
+    }
+    counted.push(id);
+    points += option.points;
+  }
   return Math.min(question.weight, Math.max(0, points));
 }
 
