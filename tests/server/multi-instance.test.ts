@@ -15,6 +15,8 @@ import {
 import { eventually } from '../support/eventually';
 import { codes, ok, postGraphQL } from '../support/graphql';
 import { startInstance, type Instance } from '../support/instances';
+import { authorize, complete as completeOidc, oidcEnv, providerAccount, REDIRECT_URI, START_OIDC, startProvider } from '../oidc/support';
+import { codeAt, complete as completeMfa, enroll, MFA_RELAXED_LIMITS, newChallenge } from '../mfa/support';
 import { SlowSmtpServer } from '../support/slow-smtp';
 import { TestInbox } from '../support/smtp';
 import {
@@ -25,6 +27,7 @@ import {
   ME,
   newAccount,
   REFRESH,
+  relaxedLimits,
   SIGN_UP,
   startTestApp,
   type TestApp,
@@ -53,6 +56,8 @@ else if (!process.env.REDIS_URL) console.info('tests/server/multi-instance.test.
       ...CHEAP_HASHING,
       MAIL_POLL_INTERVAL: '1s',
       MAIL_RETRY_DELAY: '1s',
+      // Shared like the signing keys: a TOTP secret sealed by one instance must open on the other.
+      TOTP_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     };
   });
   afterAll(async () => {
@@ -94,6 +99,41 @@ else if (!process.env.REDIS_URL) console.info('tests/server/multi-instance.test.
     const account = ok(await b.gql(LOG_IN_WITH_LINK, { t: await loginLinkToken(a, lead.email) })).logInWithLink;
     expect(codes(await a.gql(`{ myAssessments { totalCount } }`, {}, { token: lead.token }))).toEqual(['UNAUTHENTICATED']);
     expect(ok(await a.gql(`{ myAssessments { totalCount } }`, {}, { token: account.accessToken })).myAssessments.totalCount).toBe(1);
+  });
+
+  it('two-factor: a secret enrolled on A works on B, and one recovery code used on both at once wins once', async () => {
+    const env = { RATE_LIMITS: relaxedLimits(...MFA_RELAXED_LIMITS) };
+    const a = await inProcess(env);
+    const b = await inProcess(env);
+    const user = await createVerifiedUser(a);
+    const { secret, codes: recovery } = await enroll(a, user);
+
+    // 10 completions on each instance, each with its own challenge, all with one recovery code.
+    const [onA, onB] = [await newChallenge(a, user), await newChallenge(b, user)];
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? completeMfa(b, onB, recovery[0]!) : completeMfa(a, onA, recovery[0]!))),
+    );
+    expect(answers.filter((r) => !r.errors).length).toBe(1);
+    // The losers: the code is spent (INVALID_CREDENTIALS), or the winner's challenge is (INVALID_TOKEN).
+    for (const r of answers.filter((x) => x.errors)) expect(['INVALID_CREDENTIALS', 'INVALID_TOKEN']).toContain(codes(r)[0]);
+
+    // B opens the secret A sealed: a code of a step after the ones A used signs in there.
+    b.clock.advance(120);
+    ok(await completeMfa(b, await newChallenge(b, user), codeAt(b, secret)));
+  });
+
+  it('OpenID Connect: a sign-in started on A completes on B, once', async () => {
+    const provider = await startProvider();
+    running.push(provider);
+    const a = await inProcess(oidcEnv(provider));
+    const b = await inProcess(oidcEnv(provider));
+    const account = providerAccount();
+    const started = ok(await a.gql(START_OIDC, { p: 'test', r: REDIRECT_URI })).startOidcLogin;
+    await provider.nextLogin(account);
+    const callback = await authorize(started.authorizationUrl);
+    const signedIn = ok(await completeOidc(b, callback)).completeOidcLogin;
+    expect(signedIn.user.email).toBe(account.email);
+    expect(codes(await completeOidc(a, callback))).toEqual(['INVALID_TOKEN']);
   });
 
   it('a log-out on A is refused on B at the next request', async () => {
