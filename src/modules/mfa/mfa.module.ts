@@ -3,7 +3,7 @@ import { MfaChallenge } from './mfa-challenge.entity';
 import { MfaCodes } from './mfa-codes';
 import { MfaLogIn } from './mfa-login.service';
 import { MfaResolver } from './mfa.resolver';
-import { MfaService } from './mfa.service';
+import { eraseTwoFactor, MfaService } from './mfa.service';
 import { Migration20261129200000 } from './Migration20261129200000';
 import { RecoveryCode } from './recovery-code.entity';
 import { TotpCredential } from './totp-credential.entity';
@@ -32,10 +32,8 @@ export const mfaModule = defineModule({
     // Two-factor set up on an account whose address was never proved is its maker's: the owner's
     // first proof of the address removes it, or it would lock the owner out.
     services.addressProofs!.onFirstProof(async (tx, user) => {
-      user.totpEnabledAt = null;
-      await tx.nativeDelete(MfaChallenge, { user: user.id });
-      await tx.nativeDelete(RecoveryCode, { user: user.id });
-      await tx.nativeDelete(TotpCredential, { user: user.id });
+      await eraseTwoFactor(tx, user.id);
+      user.totpEnabledAt = null; // the proving way in asks the gate of this very entity
     });
     return { mfa: new MfaService({ config, clock, sessions, codes }), mfaLogIn };
   },

@@ -177,11 +177,15 @@ export class MfaService {
     return outcome.value;
   }
 
-  /** Everything two-factor keeps for an account goes, and with it any open challenge. */
-  private async turnOff(tx: EntityManager, userId: string): Promise<void> {
-    await tx.nativeDelete(TotpCredential, { user: userId });
-    await tx.nativeDelete(RecoveryCode, { user: userId });
-    await tx.nativeDelete(MfaChallenge, { user: userId, usedAt: null });
-    await tx.nativeUpdate(User, { id: userId }, { totpEnabledAt: null });
+  private turnOff(tx: EntityManager, userId: string): Promise<void> {
+    return eraseTwoFactor(tx, userId);
   }
+}
+
+/** Everything two-factor keeps for an account goes (secret, recovery codes, open challenges), and it is off. */
+export async function eraseTwoFactor(tx: EntityManager, userId: string): Promise<void> {
+  await tx.nativeDelete(TotpCredential, { user: userId });
+  await tx.nativeDelete(RecoveryCode, { user: userId });
+  await tx.nativeDelete(MfaChallenge, { user: userId, usedAt: null });
+  await tx.nativeUpdate(User, { id: userId }, { totpEnabledAt: null });
 }
