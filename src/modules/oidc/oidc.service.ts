@@ -82,7 +82,7 @@ export class OidcService {
       return user;
     });
     // The account work is committed either way; tokens only past the second step.
-    if (this.deps.signInGate.required(user)) throw await this.deps.signInGate.challenge(user, meta, 'oidc');
+    await this.deps.signInGate.check(user, meta, 'oidc');
     return this.deps.sessions.start(this.deps.sql, user, meta);
   }
 

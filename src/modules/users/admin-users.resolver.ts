@@ -9,7 +9,7 @@ import type { AssessmentService } from '../assessments/assessment.service';
 import { AssessmentConnection, type AssessmentType } from '../assessments/assessment.type';
 import { Audited, type AdminAudit } from '../audit/audit';
 import type { AppServices } from '../module';
-import { Policy, type RateLimitRule } from '../rate-limit/rate-limit.policies';
+import { perMinute, Policy } from '../rate-limit/rate-limit.policies';
 import { Tier } from '../tiers/tier.entity';
 import type { AccountService } from './account.service';
 import { AdminCreateUserInput, AdminUpdateUserInput, UserFilter } from './account.input';
@@ -21,7 +21,6 @@ import { User } from './user.entity';
 import { listUsers } from './user-directory';
 
 const STAFF = 'SUPERUSER';
-const perUser = (max: number): RateLimitRule => ({ scope: 'user', max, per: 60 });
 const ID_ARG = { description: "The account's id." };
 
 /** Staff's management of accounts. Every field: UNAUTHENTICATED when anonymous, FORBIDDEN for anyone but a superuser. */
@@ -60,7 +59,7 @@ export class AdminUsersResolver {
 
   @Authorized(STAFF)
   // Sensitive: it mails an invitation link, so one per request.
-  @Policy({ rateLimits: [perUser(20)], sensitive: true })
+  @Policy({ rateLimits: [perMinute('user', 20)], sensitive: true })
   @Mutation(() => User, {
     description:
       'Makes an account and mails it an invitation: its link lets the person choose a password (resetPassword with the token) and confirms the address; it lasts INVITATION_TTL (7 days by default). Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, CONFLICT (email or username taken, named in extensions.field), NOT_FOUND (tierId), RATE_LIMITED.',
@@ -74,7 +73,7 @@ export class AdminUsersResolver {
   }
 
   @Authorized(STAFF)
-  @Policy({ rateLimits: [perUser(60)] })
+  @Policy({ rateLimits: [perMinute('user', 60)] })
   @Mutation(() => User, {
     description:
       "Changes an account; each change bites on the account's next request. Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND (id, or tierId), BAD_USER_INPUT, CONFLICT (email or username taken; a deleted account; the last live superuser), RATE_LIMITED.",
@@ -89,7 +88,7 @@ export class AdminUsersResolver {
   }
 
   @Authorized(STAFF)
-  @Policy({ rateLimits: [perUser(30)] })
+  @Policy({ rateLimits: [perMinute('user', 30)] })
   @Mutation(() => Boolean, {
     description:
       'Deletes an account: by default softly (as deleteMe; adminRestoreUser undoes it until the purge), or with hard: true at once and for good, with everything it owns, its audit events kept without personal data. Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT (the last live superuser), RATE_LIMITED.',
@@ -105,7 +104,7 @@ export class AdminUsersResolver {
   }
 
   @Authorized(STAFF)
-  @Policy({ rateLimits: [perUser(30)] })
+  @Policy({ rateLimits: [perMinute('user', 30)] })
   @Mutation(() => User, {
     description:
       'Restores a soft-deleted account (until its purge) as active; its sessions stay ended. An account that is not deleted comes back unchanged. Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND (no such account, or purged), RATE_LIMITED.',
@@ -115,7 +114,7 @@ export class AdminUsersResolver {
   }
 
   @Authorized(STAFF)
-  @Policy({ rateLimits: [perUser(30)] })
+  @Policy({ rateLimits: [perMinute('user', 30)] })
   @Mutation(() => Int, {
     description: "Ends every live session of an account; returns how many. Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, RATE_LIMITED.",
   })

@@ -6,7 +6,7 @@ import type { Context, Viewer } from '../../graphql/context';
 import { SecretArguments } from '../../graphql/input-guard';
 import { originOf } from '../audit/audit';
 import type { AppServices } from '../module';
-import { Policy } from '../rate-limit/rate-limit.policies';
+import { perMinute, Policy } from '../rate-limit/rate-limit.policies';
 import { UpdateMeInput } from './account.input';
 import type { AccountService } from './account.service';
 import { PublicUser, SessionInfo } from './account.type';
@@ -24,7 +24,7 @@ export class SelfServiceResolver {
   }
 
   @Public()
-  @Policy({ rateLimits: [{ scope: 'ip', max: 120, per: 60 }] })
+  @Policy({ rateLimits: [perMinute('ip', 120)] })
   @Query(() => PublicUser, {
     nullable: true,
     description: 'The public face of an account by its username (any case): null for an unknown, disabled or deleted one. Errors: RATE_LIMITED.',
@@ -42,7 +42,7 @@ export class SelfServiceResolver {
   }
 
   @Authorized()
-  @Policy({ rateLimits: [{ scope: 'user', max: 5, per: 60 }] })
+  @Policy({ rateLimits: [perMinute('user', 5)] })
   @Query(() => GraphQLJSON, {
     description:
       'Everything stored about the signed-in account, as JSON: account, profile, sessions, emailed tokens (what they were for), assessments, the lead forms it came from, and the audit events about it or by it. Errors: UNAUTHENTICATED, EMAIL_NOT_VERIFIED (lead session), RATE_LIMITED.',
@@ -53,7 +53,7 @@ export class SelfServiceResolver {
 
   @Authorized()
   // Sensitive: an email change mails a link, so one per request.
-  @Policy({ rateLimits: [{ scope: 'user', max: 10, per: 60 }], sensitive: true })
+  @Policy({ rateLimits: [perMinute('user', 10)], sensitive: true })
   @Mutation(() => User, {
     description:
       'Changes the signed-in account. A new email is pending until the link mailed to it is followed (confirmEmailChange); the answer shows the address in use. Errors: UNAUTHENTICATED, EMAIL_NOT_VERIFIED (lead session), BAD_USER_INPUT, CONFLICT (username taken, field "username"), RATE_LIMITED.',
@@ -67,7 +67,7 @@ export class SelfServiceResolver {
   }
 
   @Public()
-  @Policy({ rateLimits: [{ scope: 'ip', max: 10, per: 60 }], sensitive: true })
+  @Policy({ rateLimits: [perMinute('ip', 10)], sensitive: true })
   @Mutation(() => User, {
     description:
       'Follows the link of an email change: the account moves to the new address, now confirmed. Needs no session. Errors: INVALID_TOKEN (unknown, used or expired; a link lasts 24 hours by default), CONFLICT (field "email": the address has an account by now), RATE_LIMITED.',
@@ -81,7 +81,7 @@ export class SelfServiceResolver {
   }
 
   @Authorized()
-  @Policy({ rateLimits: [{ scope: 'user', max: 5, per: 60 }], sensitive: true, hashing: true })
+  @Policy({ rateLimits: [perMinute('user', 5)], sensitive: true, hashing: true })
   @SecretArguments('password')
   @Mutation(() => Boolean, {
     description:
@@ -100,7 +100,7 @@ export class SelfServiceResolver {
   }
 
   @Authorized()
-  @Policy({ rateLimits: [{ scope: 'user', max: 30, per: 60 }] })
+  @Policy({ rateLimits: [perMinute('user', 30)] })
   @Mutation(() => Boolean, {
     description:
       "Ends one of the signed-in account's live sessions (this one too, if it is its id); true once done. Errors: UNAUTHENTICATED, EMAIL_NOT_VERIFIED (lead session), NOT_FOUND (not a live session of this account), RATE_LIMITED.",
