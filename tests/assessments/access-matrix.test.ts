@@ -1,5 +1,5 @@
 import { createVerifiedUser, LOG_IN, startTestApp, type TestApp } from '../support/test-app';
-import { type GraphQLResponse, ok } from '../support/graphql';
+import { type GraphQLResponse, ok, valuesOf } from '../support/graphql';
 import { ASSESSMENT_TEST_ENV, bestAnswers, captureLead, LEAD_ONLY_LIMITS, leadEmail, START, SUBMIT, TEMPLATE, worstAnswers } from './support';
 
 // Who may do what with assessments, leads and profiles: every operation of the feature, called by
@@ -36,17 +36,6 @@ const REVOKE = `mutation ($id: ID!) { revokeAssessmentShare(id: $id) }`;
 const DELETE = `mutation ($id: ID!) { deleteAssessment(id: $id) }`;
 const UPDATE_PROFILE = `mutation ($input: UpdateProfileInput!) { updateProfile(input: $input) { jobTitle companyName assessmentLimit } }`;
 
-/** Every value under a key named `key`, anywhere in a JSON tree. */
-function valuesOf(tree: unknown, key: string, out: unknown[] = []): unknown[] {
-  if (Array.isArray(tree)) tree.forEach((v) => valuesOf(v, key, out));
-  else if (tree && typeof tree === 'object') {
-    for (const [k, v] of Object.entries(tree)) {
-      if (k === key) out.push(v);
-      valuesOf(v, key, out);
-    }
-  }
-  return out;
-}
 /** Option points in the answer: numbers for staff, null (but present) for everyone else. */
 function pointsShownTo(caller: Caller, data: unknown) {
   const points = valuesOf(data, 'points');

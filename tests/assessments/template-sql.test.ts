@@ -1,7 +1,7 @@
-import { Client } from 'pg';
 import { syntheticTemplate } from '../../src/modules/assessments/synthetic-template';
 import { insertTemplateVersion } from '../../src/modules/assessments/template.seeder';
 import { ok } from '../support/graphql';
+import { statementsDuring } from '../support/statements';
 import { LOG_IN, startTestApp, type TestApp } from '../support/test-app';
 import { ASSESSMENT_TEST_ENV } from './support';
 
@@ -9,8 +9,7 @@ import { ASSESSMENT_TEST_ENV } from './support';
 // statements, however big the template is: one per level through the request's DataLoaders for a
 // draft, and none at all (bar the "latest version" lookup) for a published version read before.
 //
-// The app runs in this process, so every statement it sends goes through pg's Client#query: the
-// test wraps it and counts the calls made while one request is served.
+// The statements are counted while one request is served (see statementsDuring).
 
 const SIZES = [5, 10, 20, 40] as const;
 const QUESTIONS = 10;
@@ -22,40 +21,6 @@ const FULL_TREE = `query ($slug: String!, $version: Int) { assessmentTemplate(sl
 
 /** The template tables: a statement naming one of them is part of reading a tree. */
 const TEMPLATE_TABLES = /\b(assessment_templates|template_categories|template_questions|question_options)\b/;
-
-const textOf = (args: unknown[]): string => {
-  const [first] = args;
-  if (typeof first === 'string') return first;
-  if (first && typeof first === 'object' && 'text' in first) return String((first as { text: unknown }).text);
-  return '<unknown>';
-};
-
-// Counting every statement sent on any pg connection of this process.
-const originalQuery = Client.prototype.query;
-let recording: string[] | null = null;
-
-beforeAll(() => {
-  (Client.prototype as { query: unknown }).query = function countedQuery(this: Client, ...args: unknown[]) {
-    // Timers' statements (the tier-limits poll, marked in its text) are nobody's request.
-    const text = textOf(args);
-    if (!text.startsWith('/* background */')) recording?.push(text);
-    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-  };
-});
-afterAll(() => {
-  Client.prototype.query = originalQuery;
-});
-
-/** The statements sent while `fn` runs. */
-async function statementsDuring<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-  const statements: string[] = [];
-  recording = statements;
-  try {
-    return { result: await fn(), statements };
-  } finally {
-    recording = null;
-  }
-}
 
 const templateStatements = (statements: string[]) => statements.filter((s) => TEMPLATE_TABLES.test(s));
 

@@ -1,5 +1,5 @@
 import { ASSESSMENT_TEST_ENV, captureLead, LEAD_ONLY_LIMITS } from '../assessments/support';
-import { type GraphQLResponse, ok } from '../support/graphql';
+import { type GraphQLResponse, ok, valuesOf } from '../support/graphql';
 import { bearer, createSuperuser, createVerifiedUser, startTestApp, type TestApp } from '../support/test-app';
 import {
   buildDraft,
@@ -27,18 +27,6 @@ type Caller = (typeof CALLERS)[number];
 type Expected = Record<Caller, string>;
 const STAFF_ONLY: Expected = { anon: 'UNAUTHENTICATED', lead: 'FORBIDDEN', user: 'FORBIDDEN', other: 'FORBIDDEN', admin: 'OK' };
 const EVERYONE: Expected = { anon: 'OK', lead: 'OK', user: 'OK', other: 'OK', admin: 'OK' };
-
-/** Every value under a key named `key`, anywhere in a JSON tree. */
-function valuesOf(tree: unknown, key: string, out: unknown[] = []): unknown[] {
-  if (Array.isArray(tree)) tree.forEach((v) => valuesOf(v, key, out));
-  else if (tree && typeof tree === 'object') {
-    for (const [k, v] of Object.entries(tree)) {
-      if (k === key) out.push(v);
-      valuesOf(v, key, out);
-    }
-  }
-  return out;
-}
 
 describe('the content administration access matrix', () => {
   let t: TestApp;

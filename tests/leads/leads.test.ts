@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { captureLead } from '../assessments/support';
 import { codes, ok } from '../support/graphql';
+import { statementsDuring } from '../support/statements';
 import { bearer, createSuperuser, startTestApp, type TestApp } from '../support/test-app';
 import { convert, eventsAbout, LEADS, seedAssessment, seedLead, takeAssessment } from './support';
 
@@ -206,29 +206,10 @@ describe('conversion and scores', () => {
 });
 
 describe('statements per page', () => {
-  // The app runs in this process: every statement goes through pg's Client#query.
-  const original = Client.prototype.query;
-  let recording: string[] | null = null;
-  beforeAll(() => {
-    (Client.prototype as { query: unknown }).query = function counted(this: Client, ...args: unknown[]) {
-      const [first] = args;
-      recording?.push(typeof first === 'string' ? first : String((first as { text?: unknown })?.text ?? ''));
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    };
-  });
-  afterAll(() => {
-    Client.prototype.query = original;
-  });
-
   async function statementsFor(first: number) {
-    recording = [];
-    try {
-      const page = await list({ first, filter: { source: 'sql-count' } });
-      expect(page.edges).toHaveLength(first);
-      return recording.filter((s) => /\b(leads|users|assessments)\b/.test(s));
-    } finally {
-      recording = null;
-    }
+    const { result: page, statements } = await statementsDuring(() => list({ first, filter: { source: 'sql-count' } }));
+    expect(page.edges).toHaveLength(first);
+    return statements.filter((s) => /\b(leads|users|assessments)\b/.test(s));
   }
 
   it('reads a page of 3 and a page of 30, every field included, in the same few statements', async () => {

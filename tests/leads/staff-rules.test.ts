@@ -1,20 +1,12 @@
-import { DomainError } from '../../src/common/errors';
 import { daysOf, periodOf, rate, sortGroups, zeroFilled } from '../../src/modules/leads/lead-metrics';
 import { escapeLike } from '../../src/common/text';
 import { optionalText } from '../../src/modules/leads/lead.rules';
+import { fieldOf } from '../support/rejection';
 
 // The pure parts of the staff view: the metrics period, its days, rates and group order, the
 // notes rule and LIKE escaping. No database.
 
 const at = (iso: string) => new Date(iso);
-const fieldOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof DomainError ? [err.code, err.details.field] : err;
-  }
-  return 'no error';
-};
 
 describe('periodOf', () => {
   const now = at('2026-11-29T12:00:00.000Z');

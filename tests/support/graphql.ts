@@ -49,3 +49,15 @@ export function ok<T>(res: GraphQLResponse<T>): T {
 }
 
 export const AUTH_FIELDS = 'accessToken refreshToken accessTokenExpiresAt refreshTokenExpiresAt user { id email username name emailVerified isSuperuser createdAt }';
+
+/** Every value under a key named `key`, anywhere in a JSON tree. */
+export function valuesOf(tree: unknown, key: string, out: unknown[] = []): unknown[] {
+  if (Array.isArray(tree)) tree.forEach((v) => valuesOf(v, key, out));
+  else if (tree && typeof tree === 'object') {
+    for (const [k, v] of Object.entries(tree)) {
+      if (k === key) out.push(v);
+      valuesOf(v, key, out);
+    }
+  }
+  return out;
+}

@@ -1,9 +1,9 @@
-import { Client } from 'pg';
 import { generateSigningKey } from '../../src/modules/auth/signing-keys';
 import { DEFAULT_TIER_ID } from '../../src/modules/tiers/tier.entity';
 import { captureLead } from '../assessments/support';
 import { eventually } from '../support/eventually';
 import { codes, type GraphQLResponse, ok } from '../support/graphql';
+import { statementsDuring } from '../support/statements';
 import { bearer, createSuperuser, createVerifiedUser, RELAXED_IP_LIMITS, startTestApp, withEnv, type TestApp } from '../support/test-app';
 import { createTier, DELETE_RATE_LIMIT, moveToTier, setRateLimit, TIER_TEST_ENV, UPDATE_TIER } from './support';
 
@@ -152,21 +152,12 @@ describe('a tier rate limit', () => {
     await setRateLimit(t, admin, tierId, 'dashboard', 1000);
     const plain = bearer(await createVerifiedUser(t));
 
-    const originalQuery = Client.prototype.query;
-    const seen: string[] = [];
-    (Client.prototype as { query: unknown }).query = function counted(this: Client, ...args: unknown[]) {
-      const [first] = args;
-      seen.push(typeof first === 'string' ? first : String((first as { text?: unknown })?.text ?? ''));
-      return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-    };
-    try {
+    const { statements: seen } = await statementsDuring(async () => {
       for (let i = 0; i < 10; i++) {
         ok(await t.gql(ME, {}, member.auth));
         ok(await t.gql(ME, {}, plain));
       }
-    } finally {
-      Client.prototype.query = originalQuery;
-    }
+    });
     expect(seen.filter((s) => /\b(tiers|tier_rate_limits)\b/.test(s))).toEqual([]);
     expect(seen.filter((s) => /\bsessions\b/.test(s)).length).toBeGreaterThanOrEqual(20);
   });

@@ -1,7 +1,7 @@
-import { Client } from 'pg';
 import { DEFAULT_TIER_ID, PREMIUM_TIER_ID } from '../../src/modules/tiers/tier.entity';
 import { auditRows } from '../support/audit';
 import { codes, firstCode, ok } from '../support/graphql';
+import { statementsDuring } from '../support/statements';
 import { bearer, createSuperuser, startTestApp, type TestApp } from '../support/test-app';
 import {
   CREATE_TIER,
@@ -249,31 +249,20 @@ describe('setRateLimit and deleteRateLimit', () => {
 });
 
 describe('reading tiers', () => {
-  // Every statement sent on a pg connection of this process (the app runs here).
-  const originalQuery = Client.prototype.query;
-  async function statementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
-    const seen: string[] = [];
-    (Client.prototype as { query: unknown }).query = function counted(this: Client, ...args: unknown[]) {
-      const [first] = args;
-      seen.push(typeof first === 'string' ? first : String((first as { text?: unknown })?.text ?? ''));
-      return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-    };
-    try {
-      await fn();
-    } finally {
-      Client.prototype.query = originalQuery;
-    }
-    return seen.filter((s) => /\b(tiers|tier_rate_limits|users)\b/.test(s) && !/sessions/.test(s));
+  /** The statements on the tier and user tables while `fn` runs (the session check aside). */
+  async function tierStatementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+    const { statements } = await statementsDuring(fn);
+    return statements.filter((s) => /\b(tiers|tier_rate_limits|users)\b/.test(s) && !/sessions/.test(s));
   }
 
   it('costs the same statements for 2 tiers more, with their limits and counts', async () => {
-    const before = await statementsDuring(() => t.gql(TIERS, {}, admin));
+    const before = await tierStatementsDuring(() => t.gql(TIERS, {}, admin));
     for (let i = 0; i < 2; i++) {
       const id = await createTier(t, admin);
       await setRateLimit(t, admin, id, 'dashboard', 5);
       await insertAccount(t, id);
     }
-    const after = await statementsDuring(() => t.gql(TIERS, {}, admin));
+    const after = await tierStatementsDuring(() => t.gql(TIERS, {}, admin));
     expect(after.length).toBe(before.length);
     expect(after.length).toBeLessThanOrEqual(4);
   });

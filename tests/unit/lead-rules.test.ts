@@ -1,16 +1,7 @@
-import { DomainError } from '../../src/common/errors';
 import { localeOf, nameFromEmail, optionalCompanySize, optionalPhone, optionalText, usernameBase } from '../../src/modules/leads/lead.rules';
 import { organisationFields } from '../../src/modules/users/organisation';
 import { USERNAME_PATTERN } from '../../src/modules/users/user.rules';
-
-const fieldOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof DomainError ? [err.code, err.details.field] : err;
-  }
-  return 'no error';
-};
+import { fieldOf } from '../support/rejection';
 
 describe('a username from an email', () => {
   it.each([
