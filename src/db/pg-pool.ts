@@ -1,6 +1,6 @@
 import type { MetadataStorage } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { Pool, Query, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import type { Logger } from '../logger';
 
 /** A named statement: each connection parses and plans it once. */
@@ -34,6 +34,34 @@ export interface PreparedQuery {
 }
 
 /**
+ * Parameters as pg sends them, with dates as ISO strings: pg's own formatting of a Date (local
+ * time, padded field by field) costs more than the rest of binding a session check. Every column
+ * compared with them is a timestamptz, which reads the UTC form the same.
+ */
+function wireValues(values: unknown[]): unknown[] {
+  return values.map((v) => (v instanceof Date ? v.toISOString() : v));
+}
+
+/**
+ * A named statement as pg's own Query, made from its text. Given a config object instead, pg copies
+ * it descriptor by descriptor into a dictionary-mode object on every call, which cost as much as
+ * the rest of the session check's client side.
+ */
+function namedQuery(statement: PreparedStatement, values: unknown[]): Query {
+  const query = new Query(statement.text, wireValues(values));
+  (query as Query & { name: string }).name = statement.name;
+  return query;
+}
+
+/** Runs a Query made by namedQuery on a pool or a pool's client, through pg's callback (a client returns no promise for a Query). */
+function run<R extends QueryResultRow>(connection: Pool | PoolClient, query: Query): Promise<R[]> {
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null, result: QueryResult<R>) => (err ? reject(err) : resolve(result.rows));
+    (connection as unknown as { query(query: Query, callback: typeof done): void }).query(query, done);
+  });
+}
+
+/**
  * Runs `fn` between begin and commit on `connection`; rolls back when it throws. Returns whether
  * the connection is still fit for reuse (a failed rollback means it is not) beside the outcome.
  */
@@ -44,7 +72,7 @@ async function inTransaction<T>(
 ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; reusable: boolean }> {
   const tx: PreparedQuery = {
     query: async <R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]) =>
-      (await connection.query<R>(prepared ? { ...statement, values } : { text: statement.text, values })).rows,
+      prepared ? run<R>(connection, namedQuery(statement, values)) : (await connection.query<R>(statement.text, wireValues(values))).rows,
   };
   try {
     await connection.query('begin');
@@ -74,7 +102,7 @@ export async function queryOnOrmConnection<R extends QueryResultRow>(orm: MikroO
   const knex = orm.em.getConnection().getKnex().client as unknown as KnexClient;
   const connection = await knex.acquireConnection();
   try {
-    return (await connection.query<R>({ text, values })).rows;
+    return (await connection.query<R>(text, wireValues(values))).rows;
   } finally {
     await knex.releaseConnection(connection);
   }
@@ -111,7 +139,7 @@ export function createPreparedSql(orm: MikroORM, opts: { url?: string; poolMax: 
   return {
     metadata,
     async query<R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]) {
-      return (await pool.query<R>({ ...statement, values })).rows;
+      return run<R>(pool, namedQuery(statement, values));
     },
     async transaction<T>(fn: (tx: PreparedQuery) => Promise<T>): Promise<T> {
       const connection = await pool.connect();

@@ -267,13 +267,13 @@ export class SessionService {
     const snapshots = userSnapshots(db.metadata);
     this.liveSessionUser ??= {
       name: 'posture_live_session_user',
-      text: `select ${snapshots.select('u')}
+      text: `select ${snapshots.selectJson('u')} as "user"
                from sessions s join users u on u.id = s.user_id
               where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > $3
                 and ${liveUserSql('u')}`,
     };
-    const rows = await db.query<UserRow>(this.liveSessionUser, [sessionId, userId, this.clock.now()]);
-    return rows[0] ? snapshots.read(rows[0]) : null;
+    const rows = await db.query<{ user: UserRow }>(this.liveSessionUser, [sessionId, userId, this.clock.now()]);
+    return rows[0] ? snapshots.read(rows[0].user) : null;
   }
 
   private rollingExpiry(now: number, absolute: Date): Date {

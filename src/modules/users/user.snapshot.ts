@@ -49,6 +49,15 @@ export class UserSnapshots {
     return list;
   }
 
+  /**
+   * The same columns as one json object (`json_build_object`), for the statements run on nearly
+   * every request: pg then describes and parses one column instead of a dozen, which cost a fifth
+   * of the session check's client side. Dates arrive as ISO strings, which `read` turns into Dates.
+   */
+  selectJson(alias: string): string {
+    return `json_build_object(${this.columns.map((c) => `'${c.property}', ${alias}."${c.field}"`).join(', ')})`;
+  }
+
   /** A snapshot of the user in `row` (which may hold other columns too). */
   read(row: UserRow): Readonly<User> {
     const source = row as unknown as Record<string, unknown>;
