@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerErrorCode } from '@apollo/server/errors';
+import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
@@ -10,7 +9,7 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import type { Config } from './config';
 import {
   applyCors,
@@ -66,7 +65,6 @@ export function createApolloServer(deps: {
       config.isProduction
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
-      subscriptionsRefused,
       operationGatePlugin({ ...deps.gate, pageCost: variablePageCost(config.graphql) }),
     ],
   });
@@ -84,23 +82,6 @@ function refuseTunnels(httpServer: http.Server, config: Config) {
     socket.end(answer);
   });
 }
-
-/**
- * Subscriptions need a streaming transport this server does not offer. Refused as a bad request
- * before execution, where graphql-js would fail them with an uncoded error.
- */
-const subscriptionsRefused: ApolloServerPlugin<Context> = {
-  async requestDidStart() {
-    return {
-      async didResolveOperation({ operation }) {
-        if (operation?.operation !== 'subscription') return;
-        throw new GraphQLError('Subscription operations are not supported.', {
-          extensions: { code: ApolloServerErrorCode.BAD_REQUEST, http: { status: 400 } },
-        });
-      },
-    };
-  },
-};
 
 export interface HttpDeps {
   config: Config;
@@ -138,7 +119,8 @@ export function createRequestListener(deps: HttpDeps): http.RequestListener {
     }
     const ip = clientIp(req, config.trustProxyHops);
     // A client over an ip limit is refused here, before Apollo parses, validates and refuses it.
-    const refusal = await deps.edgeGate.refuse(ip, body);
+    const pending = deps.edgeGate.refuse(ip, body); // null at once for a client that is not blocked
+    const refusal = pending && (await pending);
     if (refusal) return sendJson(res, 429, refusal.body, { 'retry-after': String(refusal.retryAfter) });
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {

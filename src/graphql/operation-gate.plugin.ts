@@ -1,8 +1,19 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { getArgumentValues, getVariableValues, GraphQLError, type GraphQLObjectType } from 'graphql';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
+import {
+  getArgumentValues,
+  getVariableValues,
+  GraphQLError,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { DomainError, ErrorCode } from '../common/errors';
 import { consumeRateLimits, RateLimitExceeded, type Clearable, type FieldCall } from '../modules/rate-limit/rate-limit.gate';
-import { policyOf, type RateLimitSource } from '../modules/rate-limit/rate-limit.policies';
+import { policyOf, type OperationPolicy, type RateLimitSource } from '../modules/rate-limit/rate-limit.policies';
 import type { RateLimiter } from '../modules/rate-limit/rate-limiter';
 import type { Context } from './context';
 import { rateLimitedError } from './errors';
@@ -22,10 +33,43 @@ function requestError(err: DomainError, status: number): GraphQLError {
   return new GraphQLError(err.message, { extensions: { ...err.details, code: err.code, http: { status } } });
 }
 
+/** A root field occurrence of an operation, with what its field declares. */
+interface PlannedCall {
+  field: GraphQLField<unknown, unknown>;
+  node: FieldNode;
+  policy: OperationPolicy | undefined;
+  responseKey: string;
+}
+
+/**
+ * The root field occurrences of an operation, worked out once per parsed operation: Apollo hands
+ * the same document (and operation node) to every request with the same query text.
+ */
+const plans = new WeakMap<OperationDefinitionNode, { schema: GraphQLSchema; calls: PlannedCall[] }>();
+
+function planOf(schema: GraphQLSchema, root: GraphQLObjectType, operation: OperationDefinitionNode, document: DocumentNode): PlannedCall[] {
+  const known = plans.get(operation);
+  if (known?.schema === schema) return known.calls;
+  const calls: PlannedCall[] = [];
+  for (const node of collectRootFields(operation, fragmentsOf(document))) {
+    const field = root.getFields()[node.name.value];
+    if (field) calls.push({ field, node, policy: policyOf(field), responseKey: node.alias?.value ?? node.name.value });
+  }
+  plans.set(operation, { schema, calls });
+  return calls;
+}
+
+/** Subscriptions need a streaming transport this server does not offer. */
+const subscriptionRefused = () =>
+  new GraphQLError('Subscription operations are not supported.', {
+    extensions: { code: ApolloServerErrorCode.BAD_REQUEST, http: { status: 400 } },
+  });
+
 /**
  * Everything checked before an operation runs, in order, once per root field occurrence (aliases
  * and fragments included), from what each field declares:
- * 0. the query's cost with page sizes given as variables counted (the validation rule cannot);
+ * 0. a subscription is refused as a bad request (graphql-js would fail it with an uncoded error),
+ *    and the query's cost with page sizes given as variables is counted (the validation rule cannot);
  * 1. its arguments: no NUL or control characters reach a lookup;
  * 2. its rate limits: every alias counts, and a limited request fails whole with 429;
  * 3. hashing admission: while the hashing queue is full, hashing operations are refused with 429.
@@ -39,12 +83,12 @@ export function operationGatePlugin(
 ): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
-      const clearOnSuccess = new Map<string, Clearable[]>();
+      let clearOnSuccess: Map<string, Clearable[]> | undefined;
       return {
         async didResolveOperation({ operation, document, schema, request, contextValue }) {
           if (!operation) return;
-          const root: GraphQLObjectType | null | undefined =
-            operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'query' ? schema.getQueryType() : null;
+          if (operation.operation === 'subscription') throw subscriptionRefused();
+          const root: GraphQLObjectType | null | undefined = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
           if (!root) return;
           // Coerced (only when a page size comes from a variable), so a variable's default counts as its value.
           const [tooCostly] = deps.pageCost(
@@ -56,28 +100,28 @@ export function operationGatePlugin(
             throw new GraphQLError(tooCostly.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
           }
           const calls: Array<FieldCall & { responseKey: string }> = [];
-          for (const node of collectRootFields(operation, fragmentsOf(document))) {
-            const field = root.getFields()[node.name.value];
-            if (!field) continue;
-            let args: Record<string, unknown>;
-            try {
-              args = getArgumentValues(field, node, request.variables ?? {});
-            } catch {
-              args = {}; // execution reports bad arguments; the ip and user limits still count
+          for (const { field, node, policy, responseKey } of planOf(schema, root, operation, document)) {
+            let args: Record<string, unknown> = {};
+            if (field.args.length > 0) {
+              try {
+                args = getArgumentValues(field, node, request.variables ?? {});
+              } catch {
+                // execution reports bad arguments; the ip and user limits still count
+              }
+              try {
+                guardArguments(field, args);
+              } catch (err) {
+                if (err instanceof DomainError) throw requestError(err, 400);
+                throw err;
+              }
             }
-            try {
-              guardArguments(field, args);
-            } catch (err) {
-              if (err instanceof DomainError) throw requestError(err, 400);
-              throw err;
-            }
-            calls.push({ operation: field.name, args, policy: policyOf(field), responseKey: node.alias?.value ?? node.name.value });
+            calls.push({ operation: field.name, args, policy, responseKey });
           }
 
           for (const call of calls) {
             const outcome = await consumeRateLimits(call, contextValue, deps);
             if (outcome instanceof RateLimitExceeded) throw rateLimitedError(outcome.message, outcome.retryAfter);
-            if (outcome.length) clearOnSuccess.set(call.responseKey, outcome);
+            if (outcome.length) (clearOnSuccess ??= new Map()).set(call.responseKey, outcome);
           }
 
           if (calls.some((c) => c.policy?.hashing) && !deps.hashingHasCapacity()) {
@@ -89,7 +133,7 @@ export function operationGatePlugin(
           if (response.body.kind !== 'single') return;
           const { data, errors } = response.body.singleResult;
           // A call that succeeded forgives what its policy says it clears.
-          for (const [key, clearable] of clearOnSuccess) {
+          for (const [key, clearable] of clearOnSuccess ?? []) {
             if (data?.[key] == null) continue;
             for (const { identity, policy } of clearable) await deps.limiter.clear(identity, policy);
           }
