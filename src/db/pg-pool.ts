@@ -34,21 +34,12 @@ export interface PreparedQuery {
 }
 
 /**
- * Parameters as pg sends them, with dates as ISO strings: pg's own formatting of a Date (local
- * time, padded field by field) costs more than the rest of binding a session check. Every column
- * compared with them is a timestamptz, which reads the UTC form the same.
- */
-function wireValues(values: unknown[]): unknown[] {
-  return values.map((v) => (v instanceof Date ? v.toISOString() : v));
-}
-
-/**
  * A named statement as pg's own Query, made from its text. Given a config object instead, pg copies
  * it descriptor by descriptor into a dictionary-mode object on every call, which cost as much as
  * the rest of the session check's client side.
  */
 function namedQuery(statement: PreparedStatement, values: unknown[]): Query {
-  const query = new Query(statement.text, wireValues(values));
+  const query = new Query(statement.text, values);
   (query as Query & { name: string }).name = statement.name;
   return query;
 }
@@ -72,7 +63,7 @@ async function inTransaction<T>(
 ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; reusable: boolean }> {
   const tx: PreparedQuery = {
     query: async <R extends QueryResultRow>(statement: PreparedStatement, values: unknown[]) =>
-      prepared ? run<R>(connection, namedQuery(statement, values)) : (await connection.query<R>(statement.text, wireValues(values))).rows,
+      prepared ? run<R>(connection, namedQuery(statement, values)) : (await connection.query<R>(statement.text, values)).rows,
   };
   try {
     await connection.query('begin');
@@ -102,7 +93,7 @@ export async function queryOnOrmConnection<R extends QueryResultRow>(orm: MikroO
   const knex = orm.em.getConnection().getKnex().client as unknown as KnexClient;
   const connection = await knex.acquireConnection();
   try {
-    return (await connection.query<R>(text, wireValues(values))).rows;
+    return (await connection.query<R>(text, values)).rows;
   } finally {
     await knex.releaseConnection(connection);
   }

@@ -269,10 +269,11 @@ export class SessionService {
       name: 'posture_live_session_user',
       text: `select ${snapshots.selectJson('u')} as "user"
                from sessions s join users u on u.id = s.user_id
-              where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > $3
+              where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > to_timestamp($3::float8 / 1000)
                 and ${liveUserSql('u')}`,
     };
-    const rows = await db.query<{ user: UserRow }>(this.liveSessionUser, [sessionId, userId, this.clock.now()]);
+    // The time as epoch milliseconds: pg formats a number in a fraction of what a Date costs it.
+    const rows = await db.query<{ user: UserRow }>(this.liveSessionUser, [sessionId, userId, this.clock.now().getTime()]);
     return rows[0] ? snapshots.read(rows[0].user) : null;
   }
 
