@@ -53,7 +53,7 @@ export class RequestAuth {
    * is malformed, invalid, expired or revoked.
    */
   principal(): Promise<Principal | null> {
-    return (this.cached ??= this.load().then((p) => (this.settled = p)));
+    return (this.cached ??= this.load());
   }
 
   /** The signed-in account; null when anonymous or a lead session (which has no account). */
@@ -89,7 +89,7 @@ export class RequestAuth {
     }
     const user = await this.deps.sessions.findLiveSessionUser(this.deps.sql, claims.sessionId, claims.userId);
     if (!user) throw unauthenticated('The session has ended.');
-    return { user, sessionId: claims.sessionId, scope: claims.scope };
+    return (this.settled = { user, sessionId: claims.sessionId, scope: claims.scope });
   }
 }
 

@@ -83,7 +83,7 @@ export function operationGatePlugin(
 ): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
-      let clearOnSuccess: Map<string, Clearable[]> | undefined;
+      let clearOnSuccess: Map<string, readonly Clearable[]> | undefined;
       return {
         async didResolveOperation({ operation, document, schema, request, contextValue }) {
           if (!operation) return;
@@ -119,7 +119,8 @@ export function operationGatePlugin(
           }
 
           for (const call of calls) {
-            const outcome = await consumeRateLimits(call, contextValue, deps);
+            const counted = consumeRateLimits(call, contextValue, deps);
+            const outcome = counted instanceof Promise ? await counted : counted;
             if (outcome instanceof RateLimitExceeded) throw rateLimitedError(outcome.message, outcome.retryAfter);
             if (outcome.length) (clearOnSuccess ??= new Map()).set(call.responseKey, outcome);
           }

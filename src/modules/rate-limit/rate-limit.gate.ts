@@ -64,23 +64,37 @@ export interface Clearable {
   policy: RateLimitPolicy;
 }
 
+const NOTHING_TO_CLEAR: readonly Clearable[] = Object.freeze([]);
+
 /**
  * Counts one call against every limit in force for it. Returns what a success would clear, or a
- * RateLimitExceeded for the first limit it goes over.
+ * RateLimitExceeded for the first limit it goes over. A call with no limit in force (most reads)
+ * is answered at once, without a promise.
  */
-export async function consumeRateLimits(
+export function consumeRateLimits(
   call: FieldCall,
   ctx: Context,
   deps: { limiter: RateLimiter; limits: RateLimitSource },
-): Promise<Clearable[] | RateLimitExceeded> {
+): readonly Clearable[] | Promise<readonly Clearable[] | RateLimitExceeded> {
   const caller = { tier: async () => (await ctx.auth.viewerOrNull())?.user.tierId ?? null };
+  const policies = deps.limits.limitsFor(call.operation, caller);
+  if (Array.isArray(policies) && policies.length === 0) return NOTHING_TO_CLEAR;
+  return consumeEach(call, ctx, deps.limiter, policies);
+}
+
+async function consumeEach(
+  call: FieldCall,
+  ctx: Context,
+  limiter: RateLimiter,
+  inForce: readonly RateLimitPolicy[] | Promise<readonly RateLimitPolicy[]>,
+): Promise<Clearable[] | RateLimitExceeded> {
   const clearable: Clearable[] = [];
-  for (const policy of await deps.limits.limitsFor(call.operation, caller)) {
+  for (const policy of await inForce) {
     const identity = await identityFor(policy.scope, ctx, call);
     if (!identity) continue;
     let limited: boolean;
     try {
-      limited = await deps.limiter.consume(identity, policy);
+      limited = await limiter.consume(identity, policy);
     } catch (err) {
       // The shared counter stayed locked: busy, not an internal error.
       if (err instanceof DomainError && err.code === ErrorCode.RATE_LIMITED) return new RateLimitExceeded(err.message, 1);
