@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginLandingPageLocalDefault,
@@ -62,6 +62,8 @@ export function createApolloServer(deps: {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer, stopGracePeriodMillis: 10_000 }),
       ApolloServerPluginCacheControlDisabled(),
+      // Not a federated subgraph: Apollo would otherwise install the trace plugin and ask it on every request.
+      ApolloServerPluginInlineTraceDisabled(),
       config.isProduction
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
@@ -123,7 +125,9 @@ export function createRequestListener(deps: HttpDeps): http.RequestListener {
     const refusal = pending && (await pending);
     if (refusal) return sendJson(res, 429, refusal.body, { 'retry-after': String(refusal.retryAfter) });
     const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
+    const incoming = req.headers;
+    for (const key in incoming) {
+      const value = incoming[key];
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const meta = { ip, userAgent: req.headers['user-agent'], requestId };

@@ -26,7 +26,9 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<stri
         reject(new HttpError(413, `The request body exceeds ${limit} bytes.`));
       } else chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (size <= limit) resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8'));
+    });
     // The client went away mid-body (node's parser answers it, when it still can): not our fault.
     req.on('error', () => reject(new HttpError(400, 'The request body ended early.')));
   });
