@@ -5,7 +5,7 @@ import { openWith, randomToken, sealWith, sha256 } from '../../common/crypto';
 import type { Clock } from '../../common/clock';
 import type { Config } from '../../config';
 import { User } from '../users/user.entity';
-import { isLiveUser, liveUserSql } from '../users/user.rules';
+import { isLiveUser } from '../users/user.rules';
 import type { PreparedSql, PreparedStatement } from '../../db/pg-pool';
 import { userSnapshots, type UserRow } from '../users/user.snapshot';
 import type { AccessTokenService } from './access-token.service';
@@ -14,6 +14,7 @@ import { Session, type SessionScope } from './session.entity';
 import { LeadSession } from '../leads/lead-session.entity';
 import type { TemplateLocale } from '../assessments/template.types';
 import { isUuid } from '../../common/ids';
+import { LiveSessionUsers } from './live-session-users';
 import { audit, eventInsertSql, eventValues, originFrom } from '../audit/audit';
 
 const LEAD_SUBJECT = 'lead:';
@@ -117,7 +118,7 @@ export class SessionService {
     return em.nativeUpdate(LeadSession, { lead: { $in: [...leadIds] }, revokedAt: null }, { revokedAt: this.clock.now(), revokedReason: reason });
   }
 
-  private liveSessionUser: PreparedStatement | undefined;
+  private readonly liveSessionUsers = new WeakMap<PreparedSql, LiveSessionUsers>();
 
   /**
    * Starts a session (a new family) at once and records the login (`user.logged_in`): the session,
@@ -259,22 +260,15 @@ export class SessionService {
   }
 
   /**
-   * The user of a live session, for authenticating an access token's `sid`: one prepared statement,
-   * run on nearly every request.
+   * The user of a live session, for authenticating an access token's `sid`: run on nearly every
+   * request, so checks arriving together share one statement (see LiveSessionUsers).
    */
   async findLiveSessionUser(db: PreparedSql, sessionId: string, userId: string): Promise<Readonly<User> | null> {
+    // Checked here, so that no malformed id reaches (and fails) a statement shared with other requests.
     if (!isUuid(sessionId) || !isUuid(userId)) return null;
-    const snapshots = userSnapshots(db.metadata);
-    this.liveSessionUser ??= {
-      name: 'posture_live_session_user',
-      text: `select ${snapshots.selectJson('u')} as "user"
-               from sessions s join users u on u.id = s.user_id
-              where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > to_timestamp($3::float8 / 1000)
-                and ${liveUserSql('u')}`,
-    };
-    // The time as epoch milliseconds: pg formats a number in a fraction of what a Date costs it.
-    const rows = await db.query<{ user: UserRow }>(this.liveSessionUser, [sessionId, userId, this.clock.now().getTime()]);
-    return rows[0] ? snapshots.read(rows[0].user) : null;
+    let checks = this.liveSessionUsers.get(db);
+    if (!checks) this.liveSessionUsers.set(db, (checks = new LiveSessionUsers(db, this.clock)));
+    return checks.load({ sessionId, userId });
   }
 
   private rollingExpiry(now: number, absolute: Date): Date {
