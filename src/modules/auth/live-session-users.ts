@@ -3,7 +3,7 @@ import type { Clock } from '../../common/clock';
 import type { PreparedSql, PreparedStatement } from '../../db/pg-pool';
 import type { User } from '../users/user.entity';
 import { liveUserSql } from '../users/user.rules';
-import { userSnapshots, type UserRow } from '../users/user.snapshot';
+import { userSnapshots, type UserRow, type UserSnapshots } from '../users/user.snapshot';
 
 /** An access token's session and account, both already known to be UUIDs. */
 export interface SessionKey {
@@ -23,13 +23,16 @@ const MAX_BATCH = 100;
  * but one; an idle one waits for nothing but the end of the turn.
  */
 export class LiveSessionUsers {
-  private statements: { one: PreparedStatement; many: PreparedStatement } | undefined;
+  private readonly snapshots: UserSnapshots;
+  private readonly statements: { one: PreparedStatement; many: PreparedStatement };
   private readonly loader: DataLoader<SessionKey, Readonly<User> | null>;
 
   constructor(
     private readonly db: PreparedSql,
     private readonly clock: Clock,
   ) {
+    this.snapshots = userSnapshots(db.metadata);
+    this.statements = statementsFor(this.snapshots.selectJson('u'));
     this.loader = new DataLoader((keys) => this.check(keys), {
       cache: false,
       maxBatchSize: MAX_BATCH,
@@ -45,8 +48,7 @@ export class LiveSessionUsers {
   }
 
   private async check(keys: readonly SessionKey[]): Promise<Array<Readonly<User> | null>> {
-    const snapshots = userSnapshots(this.db.metadata);
-    const { one, many } = (this.statements ??= statementsFor(snapshots.selectJson('u')));
+    const { one, many } = this.statements;
     // The time as epoch milliseconds: pg formats a number in a fraction of what a Date costs it.
     const now = this.clock.now().getTime();
     // Alone (an idle server), the plain statement: PostgreSQL plans it more cheaply than the unnest.
@@ -57,7 +59,7 @@ export class LiveSessionUsers {
     const live = new Map(rows.map((r) => [`${r.sessionId}|${r.user.id}`, r.user]));
     return keys.map((k) => {
       const row = live.get(`${k.sessionId}|${k.userId}`);
-      return row ? snapshots.read(row) : null;
+      return row ? this.snapshots.read(row) : null;
     });
   }
 }

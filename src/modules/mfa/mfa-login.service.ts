@@ -48,7 +48,7 @@ export class MfaLogIn implements SecondStepProvider {
   constructor(private readonly deps: { sql: PreparedSql; clock: Clock; sessions: SessionService; codes: MfaCodes; publicUrl: string }) {}
 
   required(user: Readonly<User>): boolean {
-    return user.totpEnabledAt !== null && user.totpEnabledAt !== undefined;
+    return user.totpEnabled;
   }
 
   /** A new challenge, committed at once on its own (one statement), as the error to throw. */

@@ -44,7 +44,7 @@ export class MfaService {
   /** A new secret, pending until a code confirms it; beginning again replaces a pending one. */
   async beginEnrollment(em: EntityManager, viewer: Viewer): Promise<TotpEnrollment> {
     const { user } = viewer;
-    if (user.totpEnabledAt) throw alreadyOn();
+    if (user.totpEnabled) throw alreadyOn();
     const secret = newTotpSecret();
     // One statement: a confirmed credential is never replaced, whatever runs beside it.
     const replaced = await em.execute<Array<{ id: string }>>(
@@ -92,7 +92,7 @@ export class MfaService {
     const { user, sessionId } = viewer;
     const now = this.deps.clock.now();
     await this.withCode(em, viewer, code, origin, 'disableTotp', async (tx, factor) => {
-      await this.turnOff(tx, user.id);
+      await eraseTwoFactor(tx, user.id);
       const revokedSessions = await this.deps.sessions.revokeOtherSessions(tx, user.id, sessionId, 'totp_disabled');
       audit(tx, origin, { action: 'mfa.disabled', targetType: 'user', targetId: user.id, changes: { factor, revokedSessions } });
       enqueueMail(tx, {
@@ -127,8 +127,8 @@ export class MfaService {
     return em.transactional(async (tx) => {
       const user = await tx.findOne(User, { id: userId });
       if (!user) throw notFound('User', 'userId');
-      if (!user.totpEnabledAt) return false;
-      await this.turnOff(tx, userId);
+      if (!user.totpEnabled) return false;
+      await eraseTwoFactor(tx, userId);
       const revokedSessions = await this.deps.sessions.revokeAllSessions(tx, userId, 'totp_disabled_by_staff');
       log.record(tx, { targetType: 'user', targetId: userId, changes: { totpEnabled: { before: true, after: false }, revokedSessions } });
       // A deleted account asked to be gone: no mail.
@@ -159,7 +159,7 @@ export class MfaService {
     change: (tx: EntityManager, factor: SecondFactor) => Promise<T>,
   ): Promise<T> {
     const userId = viewer.user.id;
-    if (!viewer.user.totpEnabledAt) throw notOn();
+    if (!viewer.user.totpEnabled) throw notOn();
     const outcome = await em.transactional(async (tx) => {
       const factor = await this.deps.codes.consume(tx, userId, code, this.deps.clock.now());
       if (!factor) {
@@ -175,10 +175,6 @@ export class MfaService {
     });
     if (!outcome.passed) throw wrongCode();
     return outcome.value;
-  }
-
-  private turnOff(tx: EntityManager, userId: string): Promise<void> {
-    return eraseTwoFactor(tx, userId);
   }
 }
 

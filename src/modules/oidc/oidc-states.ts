@@ -15,12 +15,11 @@ export interface FlowSecrets {
   verifier: string;
 }
 
-/** A state consumed by its callback: what the exchange needs, and the account a link was started for. */
+/** A state consumed by its callback: what the code exchange needs. */
 export interface ConsumedState {
   redirectUri: string;
   nonce: string;
   verifier: string;
-  userId: string | null;
 }
 
 /** Who started a link: the state then only completes a link from that same session. */
@@ -57,16 +56,16 @@ export class OidcStates {
     if (state.length < 16 || state.length > 256) return null;
     const now = this.clock.now();
     const bound = binding ? ' and user_id = ? and session_id = ?' : '';
-    const [row] = await em.execute<Array<{ redirect_uri: string; sealed: string; user_id: string | null }>>(
+    const [row] = await em.execute<Array<{ redirect_uri: string; sealed: string }>>(
       `update oidc_login_states set used_at = ?
         where state_hash = ? and provider = ? and used_at is null and expires_at > ?${bound}
-        returning redirect_uri, sealed, user_id`,
+        returning redirect_uri, sealed`,
       [now, sha256(state), provider, now, ...(binding ? [binding.userId, binding.sessionId] : [])],
     );
     if (!row) return null;
     const opened = openWith(state, SEAL_PURPOSE, row.sealed);
     if (!opened) return null;
     const { nonce, verifier } = JSON.parse(opened) as { nonce: string; verifier: string };
-    return { redirectUri: row.redirect_uri, nonce, verifier, userId: row.user_id };
+    return { redirectUri: row.redirect_uri, nonce, verifier };
   }
 }
